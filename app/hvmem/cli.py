@@ -1,0 +1,54 @@
+"""The `hvmem` command: the window by default, and `list`, `set`, `sim` for scripts.
+
+Exit status: 0 applied or done, 1 any other failure, 2 usage, 3 partially applied,
+4 rejected before sending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hvmem import __version__, logs
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_REJECTED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hvmem",
+        description="Change the memory of Hyper-V VMs, running ones included. "
+        "With no command, opens the window (on the built-in demo host unless a host is "
+        "given or saved).",
+    )
+    parser.add_argument("--version", action="version", version=f"hvmem {__version__}")
+    parser.add_argument("--debug", action="store_true", help="stream the log to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # TODO(cli): `list` and `set` are added by hvmem.cli_commands.
+    from hvmem.sim import cli as sim_cli
+
+    sim_cli.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.setup(debug=args.debug)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from hvmem.gui.app import run
+
+        return run(args)
+    result: int = handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""`HostClient`: the typed face of one host's agent, over any `Channel`.
+
+It turns wire records into `hvmem.model` objects and failed answers into `HvmemError`s,
+and it serialises callers, since one agent process answers one request at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hvmem.errors import ErrorKind, HvmemError, format_records
+from hvmem.hyperv.channel import Channel
+from hvmem.hyperv.protocol import (
+    SETTING_WIRE_NAMES,
+    AgentFailure,
+    ProtocolError,
+)
+from hvmem.model import (
+    HelloInfo,
+    HostSnapshot,
+    Inventory,
+    MemoryChange,
+    MemorySettings,
+    VmSnapshot,
+    bytes_to_mb,
+    mb_to_bytes,
+)
+
+log = logging.getLogger("hvmem.host")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Deadlines, in seconds, for each kind of call; a hung host freezes nothing."""
+
+    read: float = 60.0
+    write: float = 120.0
+
+
+class ConflictError(HvmemError):
+    """The VM's settings or state changed since the client last saw them."""
+
+    def __init__(self, summary: str, current: VmSnapshot | None, host: str | None) -> None:
+        super().__init__(ErrorKind.CONFLICT, summary, host=host,
+                         hint="Look at the VM's current values and try again.")
+        self.current = current
+
+
+class HostOperationError(HvmemError):
+    """Hyper-V refused or failed part of an operation; `vm_after` is what it left."""
+
+    def __init__(self, failure: AgentFailure, vm_after: VmSnapshot | None,
+                 host: str | None) -> None:
+        super().__init__(
+            ErrorKind.HOST,
+            failure.message.strip().splitlines()[0] if failure.message.strip()
+            else "Hyper-V reported an error",
+            details=format_records(failure.records),
+            host=host,
+            records=failure.records,
+        )
+        self.vm_after = vm_after
+
+
+def host_from_wire(data: Mapping[str, Any]) -> HostSnapshot:
+    return HostSnapshot(
+        name=str(data["name"]),
+        total_mb=bytes_to_mb(data["total_bytes"]),
+        available_mb=bytes_to_mb(data["available_bytes"]),
+        locale=str(data.get("locale") or ""),
+    )
+
+
+def vm_from_wire(data: Mapping[str, Any]) -> VmSnapshot:
+    """One VM record; a state that arrives as a number is kept visible, not guessed."""
+    state = data.get("state")
+    if not isinstance(state, str) or not state:
+        state = f"State {data.get('state_value', state)}"
+    memory = MemorySettings(
+        startup_mb=bytes_to_mb(data["startup_bytes"]),
+        dynamic=bool(data["dynamic_memory"]),
+        minimum_mb=bytes_to_mb(data["minimum_bytes"]),
+        maximum_mb=bytes_to_mb(data["maximum_bytes"]),
+        buffer_percent=int(data["buffer_percent"]),
+        weight=int(data["weight"]),
+    )
+    return VmSnapshot(
+        id=str(data["id"]).lower(),
+        name=str(data["name"]),
+        state=state,
+        generation=int(data.get("generation") or 0),
+        version=str(data.get("version") or ""),
+        memory=memory,
+        assigned_mb=bytes_to_mb(data.get("assigned_bytes") or 0),
+        demand_mb=bytes_to_mb(data.get("demand_bytes") or 0),
+        memory_status=str(data.get("memory_status") or ""),
+        cpu_percent=int(data.get("cpu_percent") or 0),
+        uptime_s=int(data.get("uptime_s") or 0),
+        status=str(data.get("status") or ""),
+        nested_virtualization=bool(data.get("nested_virtualization")),
+        gpu_partition=bool(data.get("gpu_partition")),
+    )
+
+
+def settings_to_wire(settings: MemorySettings) -> dict[str, Any]:
+    return change_to_wire(MemoryChange(**{
+        name: getattr(settings, name) for name in SETTING_WIRE_NAMES
+    }))
+
+
+def change_to_wire(change: MemoryChange) -> dict[str, Any]:
+    wire: dict[str, Any] = {}
+    for name, value in change.as_dict().items():
+        key = SETTING_WIRE_NAMES[name]
+        wire[key] = mb_to_bytes(value) if key.endswith("_bytes") else value
+    return wire
+
+
+class HostClient:
+    """One host's agent, typed. Thread-safe: calls are serialised."""
+
+    def __init__(self, channel: Channel, name: str, timeouts: Timeouts | None = None) -> None:
+        self.channel = channel
+        self.name = name
+        self.timeouts = timeouts or Timeouts()
+        self._lock = threading.Lock()
+
+    def hello(self) -> HelloInfo:
+        result = self._call("hello", {}, self.timeouts.read)
+        return HelloInfo(
+            agent_version=str(result.get("agent_version", "")),
+            protocol=int(result.get("protocol", 0)),
+            host_name=str(result.get("host_name", "")),
+            ps_version=str(result.get("ps_version", "")),
+            os_version=str(result.get("os_version", "")),
+            simulated=bool(result.get("simulated", False)),
+            is_admin=bool(result.get("is_admin", False)),
+            hyperv_admin=bool(result.get("hyperv_admin", False)),
+        )
+
+    def list(self) -> Inventory:
+        result = self._call("list", {}, self.timeouts.read)
+        vms = result.get("vms")
+        if not isinstance(vms, list):
+            raise self._garbage(f"list answer has no vms list: {result!r:.200}")
+        return Inventory(
+            host=host_from_wire(result["host"]),
+            vms=tuple(vm_from_wire(vm) for vm in vms),
+        )
+
+    def get_vm(self, vm_id: str) -> tuple[HostSnapshot, VmSnapshot]:
+        result = self._call("get_vm", {"vm_id": vm_id}, self.timeouts.read)
+        return host_from_wire(result["host"]), vm_from_wire(result["vm"])
+
+    def set_memory(self, vm: VmSnapshot, change: MemoryChange) -> VmSnapshot:
+        """Apply `change` to `vm` in one call, guarded by what the client last saw.
+
+        Raises:
+            ConflictError: the VM changed meanwhile; nothing was sent to Hyper-V.
+            HostOperationError: Hyper-V refused or applied only part of it.
+            HvmemError: anything else (transport, not found, garbage).
+        """
+        expected = settings_to_wire(vm.memory)
+        expected["state"] = vm.state
+        args = {"vm_id": vm.id, "changes": change_to_wire(change), "expected": expected}
+        result = self._call("set_memory", args, self.timeouts.write)
+        return vm_from_wire(result["vm"])
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, op: str, args: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        with self._lock:
+            log.debug("%s: %s %s", self.name, op, args)
+            try:
+                answer = self.channel.call(op, args, timeout)
+            except ProtocolError as exc:
+                raise self._garbage(str(exc)) from exc
+        if answer.get("ok") is True:
+            result = answer.get("result")
+            if not isinstance(result, dict):
+                raise self._garbage(f"{op} answer has no result object")
+            return result
+        raise self._failure(AgentFailure.from_wire(answer.get("error") or {}))
+
+    def _failure(self, failure: AgentFailure) -> HvmemError:
+        vm_data = failure.extra.get("vm") or failure.extra.get("current")
+        vm = vm_from_wire(vm_data) if isinstance(vm_data, Mapping) else None
+        if failure.kind == "conflict":
+            return ConflictError(failure.message, vm, self.name)
+        if failure.kind == "host":
+            return HostOperationError(failure, vm, self.name)
+        kinds = {"not_found": ErrorKind.NOT_FOUND, "no_rights": ErrorKind.NO_RIGHTS,
+                 "access_denied": ErrorKind.ACCESS_DENIED}
+        return HvmemError(
+            kinds.get(failure.kind, ErrorKind.AGENT),
+            failure.message or f"the agent failed ({failure.kind})",
+            details=format_records(failure.records),
+            host=self.name,
+            records=failure.records,
+        )
+
+    def _garbage(self, text: str) -> HvmemError:
+        return HvmemError(
+            ErrorKind.AGENT,
+            "The host's agent answered something hvmem does not understand",
+            details=text,
+            hint="Check the host's PowerShell profile and Hyper-V module; see the log.",
+            host=self.name,
+        )

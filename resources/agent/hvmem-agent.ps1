@@ -1,0 +1,1 @@
+# placeholder: the agent is written next
