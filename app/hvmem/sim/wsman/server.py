@@ -1,0 +1,298 @@
+"""`WsmanServer`: a real HTTP/1.1 WS-Management endpoint on loopback, with Basic auth.
+
+pywinrm talks to it exactly as to a Windows host: POST /wsman, SOAP envelopes, keep-alive.
+Each response goes out in one write with TCP_NODELAY set, since Nagle's algorithm and delayed
+ACKs would otherwise add tens of milliseconds to every exchange.
+
+For tests it counts requests by action and shells opened and closed (`stats`), and it can
+delay or fail a given action (`inject`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import http.server
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hvmem.sim.wsman.processes import AgentFactory
+from hvmem.sim.wsman.soap import (
+    RESPONSE_ACTIONS,
+    WsmanFault,
+    envelope,
+    fault_envelope,
+    message_id_of,
+    parse_request,
+)
+from hvmem.sim.wsman.winrs import WinrsService
+
+log = logging.getLogger("hvmem.sim")
+
+MAX_BODY = 1_000_000  # well above pywinrm's 153600-byte MaxEnvelopeSize
+SOAP_TYPE = "application/soap+xml;charset=UTF-8"
+
+
+@dataclass(frozen=True)
+class WsmanStats:
+    """Counters at one moment; `WsmanServer.stats` returns a fresh copy each time.
+
+    Attributes:
+        http_requests: every HTTP request, 401s and faults included.
+        actions: authenticated SOAP requests by short action ("Send", "Receive", ...).
+        auth_failures: requests answered 401.
+        faults: requests answered with a SOAP fault.
+        shells_opened, shells_closed, commands_started: WinRS events.
+        open_shells: shells open now.
+    """
+
+    http_requests: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    auth_failures: int = 0
+    faults: int = 0
+    shells_opened: int = 0
+    shells_closed: int = 0
+    commands_started: int = 0
+    open_shells: int = 0
+
+
+@dataclass
+class Injection:
+    """A planned misbehaviour for the next `times` requests of one action.
+
+    Attributes:
+        delay: seconds to sleep before answering.
+        fault: answer with this SOAP fault instead of acting.
+        status: answer with this bare HTTP status and `body` instead (e.g. a 500 page).
+    """
+
+    action: str
+    delay: float = 0.0
+    fault: WsmanFault | None = None
+    status: int | None = None
+    body: bytes = b""
+    times: int = 1
+
+
+class WsmanServer:
+    """The loopback WS-Management server the simulator sits behind.
+
+    Args:
+        agent_factory: makes a fresh line handler for each agent process.
+        users: user name -> password accepted by Basic auth.
+        host: the address to listen on (loopback).
+        port: the port; 0 picks a free one.
+        ssl_context: serve HTTPS with this server context.
+        receive_wait: the longest an empty Receive waits before the w:TimedOut fault.
+        max_shells_per_user: refuse more open shells per user with a quota fault.
+    """
+
+    def __init__(self, agent_factory: AgentFactory, users: dict[str, str],
+                 host: str = "127.0.0.1", port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None, receive_wait: float = 0.5,
+                 max_shells_per_user: int | None = None) -> None:
+        self._users = dict(users)
+        self._ssl_context = ssl_context
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._actions: Counter[str] = Counter()
+        self._injections: list[Injection] = []
+        self._connections: set[socket.socket] = set()
+        self._thread: threading.Thread | None = None
+        self._httpd = _HttpServer((host, port), _Handler, self)
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}/wsman"
+        self.winrs = WinrsService(agent_factory, self.url, receive_wait,
+                                  max_shells_per_user, self._count_event)
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def stats(self) -> WsmanStats:
+        with self._lock:
+            counts, actions = Counter(self._counts), Counter(self._actions)
+        return WsmanStats(
+            http_requests=counts["http"], actions=actions,
+            auth_failures=counts["auth_failures"], faults=counts["faults"],
+            shells_opened=counts["shell_opened"], shells_closed=counts["shell_closed"],
+            commands_started=counts["command_started"],
+            open_shells=self.winrs.open_shell_count(),
+        )
+
+    def start(self) -> WsmanServer:
+        """Serve on a background thread; returns self."""
+        if self._ssl_context is not None:
+            self._httpd.socket = self._ssl_context.wrap_socket(
+                self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        name=f"wsman-{self.port}", daemon=True)
+        self._thread.start()
+        log.info("simulated WinRM endpoint listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, drop open connections and end every process."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:  # keep-alive connections would otherwise still answer
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.winrs.close_all()
+
+    def __enter__(self) -> WsmanServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def inject(self, action: str, *, delay: float = 0.0, fault: WsmanFault | None = None,
+               status: int | None = None, body: bytes = b"", times: int = 1) -> None:
+        """Misbehave on the next `times` requests of `action` (e.g. "Receive")."""
+        with self._lock:
+            self._injections.append(Injection(action, delay, fault, status, body, times))
+
+    def take_injection(self, action: str) -> Injection | None:
+        with self._lock:
+            for injection in self._injections:
+                if injection.action == action:
+                    injection.times -= 1
+                    if injection.times <= 0:
+                        self._injections.remove(injection)
+                    return injection
+        return None
+
+    def count(self, key: str, action: str | None = None) -> None:
+        with self._lock:
+            self._counts[key] += 1
+            if action is not None:
+                self._actions[action] += 1
+
+    def track(self, conn: socket.socket, open_: bool) -> None:
+        with self._lock:
+            (self._connections.add if open_ else self._connections.discard)(conn)
+
+    def authenticate(self, header: str | None) -> str | None:
+        """The user a Basic Authorization header names, if its password is right."""
+        if not header or not header.lower().startswith("basic "):
+            return None
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, _, password = decoded.partition(":")
+        expected = self._users.get(user)
+        if expected is None:
+            hmac.compare_digest(password, password)  # same work for unknown users
+            return None
+        return user if hmac.compare_digest(password.encode(), expected.encode()) else None
+
+    def _count_event(self, event: str) -> None:
+        self.count(event)
+
+
+class _HttpServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type, owner: WsmanServer,
+                 ) -> None:
+        self.owner = owner
+        super().__init__(address, handler)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "Microsoft-HTTPAPI/2.0"
+    sys_version = ""
+    server: _HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.owner.track(self.connection, False)
+        super().finish()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("wsman %s " + format, self.client_address[0], *args)
+
+    def do_GET(self) -> None:
+        self.server.owner.count("http")
+        self._reply(405, b"", extra={"Allow": "POST"})
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        owner.count("http")
+        body = self._read_body()
+        if body is None:
+            return
+        if self.path.split("?", 1)[0].lower() != "/wsman":
+            self._reply(404, b"")
+            return
+
+        user = owner.authenticate(self.headers.get("Authorization"))
+        if user is None:
+            owner.count("auth_failures")
+            self._reply(401, b"", extra={"WWW-Authenticate": 'Basic realm="WSMAN"'})
+            return
+        self._soap(owner, body, user)
+
+    def _soap(self, owner: WsmanServer, body: bytes, user: str) -> None:
+        relates_to = message_id_of(body)
+        try:
+            request = parse_request(body)
+            relates_to = request.message_id
+            owner.count("soap", request.short_action)
+            injection = owner.take_injection(request.short_action)
+            if injection is not None:
+                time.sleep(injection.delay)
+                if injection.status is not None:
+                    self._reply(injection.status, injection.body, "text/html")
+                    return
+                if injection.fault is not None:
+                    raise injection.fault
+            answer = owner.winrs.handle(request, user)
+            action = RESPONSE_ACTIONS.get(request.short_action, request.action + "Response")
+            self._reply(200, envelope(action, relates_to, answer))
+        except WsmanFault as fault:
+            owner.count("faults")
+            log.debug("wsman fault %s: %s", fault.subcode, fault.reason)
+            self._reply(500, fault_envelope(fault, relates_to, "127.0.0.1"))
+
+    def _read_body(self) -> bytes | None:
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self._reply(400, b"", extra={"Connection": "close"})
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _reply(self, status: int, body: bytes, content_type: str = SOAP_TYPE,
+               extra: dict[str, str] | None = None) -> None:
+        reason = self.responses.get(status, ("",))[0]
+        headers = {"Server": self.server_version, "Content-Length": str(len(body))}
+        if body:
+            headers["Content-Type"] = content_type
+        headers.update(extra or {})
+        head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        self.log_request(status, len(body))
+        self.wfile.write(head.encode("latin-1") + body)  # one write: no Nagle stalls
