@@ -1,0 +1,127 @@
+"""`run(args)`: the window's entry point, called by `hvmem` when no command is given.
+
+With no host given (or saved), it starts the built-in demo host, a simulated Hyper-V
+host behind a real WinRM endpoint on loopback, and says so in the title. Whatever fails
+at start is told in a sentence (on stderr, and in a box when Qt is up), never as a
+traceback; the traceback goes to the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication
+
+from hvmem.errors import ErrorKind, HvmemError
+from hvmem.gui.main_window import MainWindow
+from hvmem.gui.notifier import Notifier
+from hvmem.gui.result_dialog import ResultMessage, describe_error
+from hvmem.gui.session import HostSession
+
+log = logging.getLogger("hvmem.gui")
+
+DEMO_SCENARIO = "desktop"
+
+
+def open_demo_session(scenario: str = DEMO_SCENARIO,
+                      seed: int | None = None) -> HostSession:
+    """Start the demo host and return a session that stops it when closed."""
+    from hvmem.sim.demo import start_demo
+
+    demo = start_demo(scenario=scenario, seed=seed)
+    try:
+        client = demo.client()
+    except BaseException:
+        demo.stop()
+        raise
+    name = demo.sim_host.name
+    log.info("demo host %s started at %s", name, demo.url)
+    return HostSession(client, name, simulated=True, closers=[client.close, demo.stop])
+
+
+def open_session(args: argparse.Namespace) -> HostSession:
+    """The session the window starts with: the host given, else the demo host."""
+    host = getattr(args, "host", None)
+    if host:
+        # TODO(connect): open real hosts once hvmem.hyperv.connect lands; until then a
+        # named host is refused in a sentence rather than ignored.
+        raise HvmemError(ErrorKind.CONFIG, f"Connecting the window to {host} is not "
+                         "available yet", hint="Run `hvmem` without a host for the demo.")
+    return open_demo_session(getattr(args, "scenario", None) or DEMO_SCENARIO)
+
+
+def startup_message(exc: BaseException) -> ResultMessage:
+    """What to tell the user when the window cannot start."""
+    if isinstance(exc, HvmemError):
+        message = describe_error(exc, "hvmem cannot start")
+        return ResultMessage(message.title, f"hvmem cannot start: {message.summary}",
+                             message.informative, message.details)
+    return ResultMessage(
+        "hvmem cannot start", f"hvmem cannot start: {type(exc).__name__}: {exc}",
+        "This is a bug in hvmem; the log file has the traceback.", "", "error")
+
+
+def report_startup_failure(exc: BaseException, notifier: Notifier | None) -> None:
+    """Say why the window cannot start: a sentence on stderr, and a box when possible."""
+    log.error("the window cannot start", exc_info=exc)
+    message = startup_message(exc)
+    print(message.summary, file=sys.stderr)
+    for line in (message.informative, message.details):
+        if line:
+            print(line, file=sys.stderr)
+    if notifier is not None:
+        notifier.show_blocking(message)
+
+
+def _install_excepthook(notifier: Notifier) -> None:
+    """An exception escaping a slot is logged and shown, instead of a bare traceback."""
+
+    def hook(kind: type[BaseException], exc: BaseException,
+             tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        log.error("unexpected error:\n%s", text)
+        notifier.error(f"hvmem failed unexpectedly: {kind.__name__}: {exc}",
+                       details=text,
+                       informative="This is a bug in hvmem; the log file has it all.")
+
+    sys.excepthook = hook
+
+
+def run(args: argparse.Namespace,
+        notifier_factory: Callable[[], Notifier] = Notifier,
+        session_factory: Callable[[argparse.Namespace], HostSession] = open_session,
+        ) -> int:
+    """Open the window and run until it closes.
+
+    Args:
+        args: the parsed command line (`host`, when given, names the host).
+        notifier_factory, session_factory: replaceable by tests.
+
+    Returns:
+        The exit status: 0 after a normal close, 1 when the window could not start.
+    """
+    notifier: Notifier | None = None
+    try:
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        app.setApplicationName("hvmem")
+        app.setStyle("Fusion")
+        notifier = notifier_factory()
+        session = session_factory(args)
+    except Exception as exc:  # noqa: BLE001 - every start failure becomes a sentence
+        report_startup_failure(exc, notifier)
+        return 1
+
+    window = MainWindow(session, notifier=notifier)
+    window.show()
+    window.start()
+    _install_excepthook(notifier)
+    try:
+        return int(app.exec())
+    finally:
+        window.shutdown()
+        session.close()

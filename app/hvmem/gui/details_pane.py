@@ -1,0 +1,118 @@
+"""The pane under the VM list: the selected VM's memory figures, as Hyper-V Manager shows.
+
+It has a Memory tab (startup, Dynamic Memory, minimum, maximum, assigned, demand, status,
+buffer, weight) and a Summary tab. It is read-only and simply redraws from each snapshot.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hvmem.gui.vm_table import format_uptime
+from hvmem.model import VmSnapshot
+from hvmem.units import format_mb
+
+MEMORY_ROWS = (
+    ("startup", "Startup Memory:"),
+    ("dynamic", "Dynamic Memory:"),
+    ("minimum", "Minimum Memory:"),
+    ("maximum", "Maximum Memory:"),
+    ("assigned", "Assigned Memory:"),
+    ("demand", "Memory Demand:"),
+    ("status", "Memory Status:"),
+    ("buffer", "Memory Buffer:"),
+    ("weight", "Memory Weight:"),
+)
+SUMMARY_ROWS = (
+    ("state", "State:"),
+    ("generation", "Generation:"),
+    ("version", "Configuration Version:"),
+    ("uptime", "Uptime:"),
+    ("cpu", "CPU Usage:"),
+    ("vm_status", "Status:"),
+)
+
+
+def memory_texts(vm: VmSnapshot) -> dict[str, str]:
+    """The Memory tab's values for `vm`; DM-only figures read "—" on a static VM."""
+    settings = vm.memory
+    dynamic_only = "—"
+    return {
+        "startup": format_mb(settings.startup_mb),
+        "dynamic": "Enabled" if settings.dynamic else "Disabled",
+        "minimum": format_mb(settings.minimum_mb) if settings.dynamic else dynamic_only,
+        "maximum": format_mb(settings.maximum_mb) if settings.dynamic else dynamic_only,
+        "assigned": format_mb(vm.assigned_mb),
+        "demand": format_mb(vm.demand_mb),
+        "status": vm.memory_status,
+        "buffer": f"{settings.buffer_percent} %" if settings.dynamic else dynamic_only,
+        "weight": f"{settings.weight} (0 = low, 100 = high)",
+    }
+
+
+def summary_texts(vm: VmSnapshot) -> dict[str, str]:
+    return {
+        "state": vm.state,
+        "generation": str(vm.generation),
+        "version": vm.version,
+        "uptime": format_uptime(vm.uptime_s),
+        "cpu": f"{vm.cpu_percent} %",
+        "vm_status": vm.status,
+    }
+
+
+class DetailsPane(QWidget):
+    """The selected VM's figures in two tabs; empty when nothing is selected."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("No virtual machine selected")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+
+        self.tabs = QTabWidget()
+        self.values: dict[str, QLabel] = {}
+        self.tabs.addTab(self._form(SUMMARY_ROWS), "Summary")
+        self.tabs.addTab(self._form(MEMORY_ROWS), "Memory")
+        self.tabs.setCurrentIndex(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs)
+        self.show_vm(None)
+
+    def _form(self, rows: tuple[tuple[str, str], ...]) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setHorizontalSpacing(24)
+        for key, label in rows:
+            value = QLabel()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = value
+            form.addRow(label, value)
+        return page
+
+    def show_vm(self, vm: VmSnapshot | None) -> None:
+        """Show `vm`'s figures, or blanks when `vm` is None."""
+        if vm is None:
+            self.title.setText("No virtual machine selected")
+            for label in self.values.values():
+                label.setText("")
+            self.tabs.setEnabled(False)
+            return
+
+        self.title.setText(vm.name)
+        self.tabs.setEnabled(True)
+        texts = {**summary_texts(vm), **memory_texts(vm)}
+        for key, label in self.values.items():
+            label.setText(texts[key])

@@ -1,0 +1,204 @@
+"""A VM's settings window, on its Memory page, with OK, Cancel and Apply.
+
+The dialog is modeless: the main window keeps polling, and each fresh inventory reaches
+`SettingsDialog.on_inventory`, which lets the Memory page follow the host while keeping
+what the user typed. OK and Apply send the edited fields through `controller.apply` on a
+worker (the dialog shows a busy state meanwhile and never waits on the network); the
+result goes to the status bar when it applied, or to the notifier's box otherwise.
+Nothing the user typed is lost on an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hvmem import controller
+from hvmem.controller import ApplyResult
+from hvmem.errors import HvmemError
+from hvmem.gui.memory_page import MemoryPage
+from hvmem.gui.notifier import Notifier
+from hvmem.gui.result_dialog import describe_result
+from hvmem.gui.runner import Job, Runner
+from hvmem.hyperv.client import HostClient
+from hvmem.model import HostSnapshot, Inventory, VmSnapshot
+
+log = logging.getLogger("hvmem.gui")
+
+
+class SettingsDialog(QDialog):
+    """Settings for one VM (the Memory page).
+
+    Signals:
+        status_message(str): a line for the main window's status bar.
+        result_arrived(object): every `ApplyResult`, after the dialog has handled it.
+    """
+
+    status_message = Signal(str)
+    result_arrived = Signal(object)
+
+    def __init__(self, vm: VmSnapshot, host: HostSnapshot | None, client: HostClient,
+                 runner: Runner, notifier: Notifier,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.runner = runner
+        self.notifier = notifier
+        self.vm_id = vm.id
+        self.vm_name = vm.name
+        self.job: Job | None = None
+        self.gone = False
+        self.setWindowTitle(f"Settings for {vm.name} on {client.name}")
+
+        self.page = MemoryPage(vm, host)
+        self._build()
+        self.page.edits_changed.connect(self._update_buttons)
+        self.page.validity_changed.connect(lambda _valid: self._update_buttons())
+        self._update_buttons()
+        self.resize(760, 600)
+
+    def _build(self) -> None:
+        sections = QListWidget()
+        sections.addItem("Memory")
+        sections.setCurrentRow(0)
+        sections.setFixedWidth(130)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.Apply)
+        self.ok_button: QPushButton = self.buttons.button(
+            QDialogButtonBox.StandardButton.Ok)
+        self.cancel_button: QPushButton = self.buttons.button(
+            QDialogButtonBox.StandardButton.Cancel)
+        self.apply_button: QPushButton = self.buttons.button(
+            QDialogButtonBox.StandardButton.Apply)
+        self.ok_button.clicked.connect(lambda: self.apply(close_after=True))
+        self.apply_button.clicked.connect(lambda: self.apply(close_after=False))
+        self.cancel_button.clicked.connect(self.reject)
+
+        self.busy_label = QLabel("Applying the change on the host…")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: the host says nothing until done
+        self.busy_bar.setMaximumWidth(120)
+        self.gone_label = QLabel()
+        self.gone_label.setStyleSheet("color: #b00020;")
+        self.gone_label.setVisible(False)
+        for widget in (self.busy_label, self.busy_bar):
+            widget.setVisible(False)
+
+        body = QHBoxLayout()
+        body.addWidget(sections)
+        body.addWidget(self.page, 1)
+        footer = QHBoxLayout()
+        footer.addWidget(self.busy_bar)
+        footer.addWidget(self.busy_label)
+        footer.addStretch(1)
+        footer.addWidget(self.buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.gone_label)
+        layout.addLayout(body, 1)
+        layout.addLayout(footer)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def _update_buttons(self) -> None:
+        can_send = not self.busy and not self.gone and not self.page.has_errors()
+        self.ok_button.setEnabled(can_send or (not self.busy and self.gone))
+        self.apply_button.setEnabled(can_send and not self.page.change().is_empty())
+        self.cancel_button.setEnabled(not self.busy)
+
+    def on_inventory(self, inventory: Inventory) -> None:
+        """A fresh inventory from the poller: follow the host, keep the user's edits."""
+        vm = inventory.vm(self.vm_id)
+        if vm is None:
+            self.gone = True
+            self.gone_label.setText(f"{self.vm_name} is no longer on {self.client.name}.")
+            self.gone_label.setVisible(True)
+            self.page.set_busy(True)
+        elif not self.busy:
+            # During an apply the page keeps the snapshot it sent; the result updates it.
+            self.page.refresh(vm, inventory.host)
+        self._update_buttons()
+
+    def apply(self, close_after: bool) -> None:
+        """Send the edited fields (OK: then close when they all applied)."""
+        if self.busy:
+            return
+        change = self.page.change()
+        if change.is_empty() or self.gone:
+            if close_after:
+                self.accept()
+            return
+
+        vm, host = self.page.vm, self.page.host
+        log.debug("apply %s to %s", change.as_dict(), vm.name)
+        self._set_busy(True)
+        self.job = self.runner.submit(
+            f"change the memory of {vm.name}",
+            lambda: controller.apply(self.client, vm, change, host),
+            lambda result: self._on_result(result, close_after),
+            self._on_error,
+        )
+
+    def _set_busy(self, busy: bool) -> None:
+        self.page.set_busy(busy)
+        self.busy_label.setVisible(busy)
+        self.busy_bar.setVisible(busy)
+        if not busy:
+            self.job = None
+        self._update_buttons()
+
+    def _on_result(self, result: ApplyResult, close_after: bool) -> None:
+        self._set_busy(False)
+        if result.after is not None:
+            self._take_readback(result)
+
+        if result.outcome in ("applied", "unchanged"):
+            self.page.forget_edits()
+            self.status_message.emit(result.summary())
+            if close_after:
+                self.accept()
+        else:
+            self.notifier.show_result(describe_result(result, self.vm_name), self)
+        self.result_arrived.emit(result)
+        self._update_buttons()
+
+    def _take_readback(self, result: ApplyResult) -> None:
+        # The VM as the apply read it back, so the page (and its "changed on the host"
+        # hints) reflect the host now rather than at the next poll.
+        assert result.after is not None
+        vm = dataclasses.replace(self.page.vm, memory=result.after)
+        if result.assigned_after_mb is not None:
+            vm = dataclasses.replace(vm, assigned_mb=result.assigned_after_mb)
+        self.page.refresh(vm, self.page.host)
+
+    def _on_error(self, error: HvmemError) -> None:
+        self._set_busy(False)
+        self.notifier.show_error(error, self)
+
+    def reject(self) -> None:
+        if self.busy:
+            return  # the host is working on it; the result must find the dialog
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy:
+            event.ignore()
+            return
+        super().closeEvent(event)
