@@ -30,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="stream the log to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    # TODO(cli): `list` and `set` are added by hvmem.cli_commands.
+    from hvmem import cli_commands
     from hvmem.sim import cli as sim_cli
+
+    cli_commands.add_parsers(commands)
 
     sim_cli.add_parser(commands)
     return parser
@@ -39,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors, --help and --version: return, not exit
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     logs.setup(debug=args.debug)
     handler = getattr(args, "handler", None)
     if handler is None:

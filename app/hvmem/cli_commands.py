@@ -1,0 +1,301 @@
+"""`hvmem list` and `hvmem set`: the VM table and one memory edit, for people and scripts.
+
+Both talk to the host given with --host (WinRM), or, without it, to the built-in demo host,
+started in-process and stopped afterwards. The password comes from the environment variable
+HVMEM_PASSWORD or from the system keyring, never from the command line. Every failure is
+printed as a summary, the host's own details and a hint, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hvmem import controller
+from hvmem.errors import ErrorKind, HvmemError
+from hvmem.hyperv.client import HostClient
+from hvmem.hyperv.connect import AUTH_METHODS, HostTarget, open_client, parse_host_url
+from hvmem.model import Inventory, MemoryChange, VmSnapshot
+from hvmem.units import parse_size_mb
+
+log = logging.getLogger("hvmem.cli")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_REJECTED = 0, 1, 2, 3, 4
+PASSWORD_ENV = "HVMEM_PASSWORD"
+KEYRING_SERVICE = "hvmem"
+# Auth methods that cannot work without a password.
+_NEEDS_PASSWORD = ("basic", "ntlm", "credssp")
+_EXIT_BY_OUTCOME = {"applied": EXIT_OK, "unchanged": EXIT_OK, "partial": EXIT_PARTIAL,
+                    "rejected": EXIT_REJECTED}
+
+
+def add_parsers(commands: Any) -> None:
+    """Add `list` and `set` to the `hvmem` command's subparsers."""
+    listing = commands.add_parser(
+        "list", help="list the host's VMs and their memory",
+        description="List the host's VMs and their memory settings (sizes in MB).")
+    _add_host_options(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=run_list)
+
+    edit = commands.add_parser(
+        "set", help="change one VM's memory",
+        description="Change one VM's memory in one call. Sizes are MB, or take a unit: "
+                    "4096, 4096MB, 4GB, 1TB. Exit status: 0 applied or nothing to do, "
+                    "1 failure, 2 usage, 3 applied in part, 4 rejected before sending.")
+    _add_host_options(edit)
+    edit.add_argument("vm", metavar="VM", help="the VM's name or Id")
+    edit.add_argument("--startup", type=_size, metavar="SIZE", help="Startup RAM")
+    edit.add_argument("--dynamic", choices=("on", "off"), help="Dynamic Memory")
+    edit.add_argument("--minimum", type=_size, metavar="SIZE", help="Minimum RAM")
+    edit.add_argument("--maximum", type=_size, metavar="SIZE", help="Maximum RAM")
+    edit.add_argument("--buffer", type=int, metavar="PCT", help="memory buffer, %%")
+    edit.add_argument("--weight", type=int, metavar="N", help="memory weight, 0-100")
+    edit.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    edit.set_defaults(handler=run_set, parser=edit)
+
+
+def _add_host_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "host", "Without --host, the built-in demo host is used. The password comes from "
+                f"{PASSWORD_ENV} or the keyring (service 'hvmem', entry USER@URL).")
+    group.add_argument("--host", metavar="URL", help="hv01, hv01:5985 or "
+                       "https://hv01:5986/wsman")
+    group.add_argument("--auth", choices=AUTH_METHODS, default="ntlm",
+                       help="authentication method (default: ntlm)")
+    group.add_argument("--user", metavar="NAME", default="", help="DOMAIN\\user or "
+                       "user@domain")
+    group.add_argument("--ca-file", metavar="PEM", help="CA bundle to trust for https")
+    group.add_argument("--cert-pem", metavar="PEM", help="client certificate "
+                       "(certificate auth)")
+    group.add_argument("--cert-key-pem", metavar="PEM", help="client certificate's key")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size_mb(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """`hvmem list`: the host's VMs as a table or as JSON."""
+    return _guarded(lambda: _list(args))
+
+
+def run_set(args: argparse.Namespace) -> int:
+    """`hvmem set`: one memory edit; the exit status says how it went."""
+    change = _change_from_args(args)
+    if change.is_empty():
+        args.parser.print_usage(sys.stderr)
+        print("hvmem set: error: say what to change: --startup, --dynamic, --minimum, "
+              "--maximum, --buffer or --weight", file=sys.stderr)
+        return EXIT_USAGE
+    return _guarded(lambda: _set(args, change))
+
+
+def _guarded(action: Callable[[], int]) -> int:
+    """Run `action`; any failure becomes a printed message and exit status 1."""
+    try:
+        return action()
+    except HvmemError as exc:
+        print_error(exc)
+        return EXIT_FAILURE
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        log.exception("unexpected failure")
+        print(f"hvmem: internal error: {exc!r} (the log has the details)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def print_error(exc: HvmemError) -> None:
+    """An HvmemError as a person reads it: summary, the host's details, a hint."""
+    where = f"{exc.host}: " if exc.host else ""
+    print(f"hvmem: {where}{exc.summary}", file=sys.stderr)
+    if exc.details:
+        for line in exc.details.splitlines():
+            print(f"  {line}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+@contextmanager
+def connected(args: argparse.Namespace) -> Iterator[HostClient]:
+    """A client for --host, or for the demo host started here; closed (stopped) after."""
+    if not args.host:
+        from hvmem.sim.demo import start_demo
+
+        demo = start_demo()
+        try:
+            with _closing(demo.client()) as client:
+                yield client
+        finally:
+            demo.stop()
+        return
+
+    url = parse_host_url(args.host)
+    target = HostTarget(
+        url=url, auth=args.auth, user=args.user, password=_password(args, url),
+        ca_trust_path=args.ca_file, cert_pem=args.cert_pem,
+        cert_key_pem=args.cert_key_pem,
+    )
+    target.check()
+    with _closing(open_client(target)) as client:
+        yield client
+
+
+@contextmanager
+def _closing(client: HostClient) -> Iterator[HostClient]:
+    try:
+        yield client
+    finally:
+        try:
+            client.close()
+        except HvmemError as exc:  # closing is a courtesy; the answer is already in
+            log.warning("closing %s failed: %s", client.name, exc)
+
+
+def _password(args: argparse.Namespace, url: str) -> str:
+    """The password from HVMEM_PASSWORD, else the keyring; "" when the method needs none.
+
+    Raises:
+        HvmemError: kind CONFIG, when the method needs one and none can be found.
+    """
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if args.auth not in _NEEDS_PASSWORD:
+        return ""
+
+    entry = f"{args.user}@{url}"
+    hint = (f"Set {PASSWORD_ENV}, or store it with: keyring set {KEYRING_SERVICE} "
+            f"'{entry}'")
+    try:
+        import keyring
+
+        stored = keyring.get_password(KEYRING_SERVICE, entry)
+    except Exception as exc:  # any keyring back end failure, reported as such
+        raise HvmemError(ErrorKind.CONFIG, f"Could not read the password for {entry} "
+                         "from the keyring", details=f"{type(exc).__name__}: {exc}",
+                         hint=hint) from exc
+    if not stored:
+        raise HvmemError(ErrorKind.CONFIG, f"No password for {entry}", hint=hint)
+    return str(stored)
+
+
+def _change_from_args(args: argparse.Namespace) -> MemoryChange:
+    return MemoryChange(
+        startup_mb=args.startup,
+        dynamic=None if args.dynamic is None else args.dynamic == "on",
+        minimum_mb=args.minimum,
+        maximum_mb=args.maximum,
+        buffer_percent=args.buffer,
+        weight=args.weight,
+    )
+
+
+def _list(args: argparse.Namespace) -> int:
+    with connected(args) as client:
+        inventory = client.list()
+    if args.json:
+        print(json.dumps(inventory_to_json(inventory), indent=2))
+    else:
+        print(format_table(inventory))
+    return EXIT_OK
+
+
+def _set(args: argparse.Namespace, change: MemoryChange) -> int:
+    with connected(args) as client:
+        inventory = client.list()
+        vm = find_vm(inventory, args.vm, client.name)
+        result = controller.apply(client, vm, change, inventory.host)
+
+    for warning in result.warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.summary())
+    if result.error is not None and result.outcome not in ("applied", "partial"):
+        print_error(result.error)
+    return _EXIT_BY_OUTCOME.get(result.outcome, EXIT_FAILURE)
+
+
+def find_vm(inventory: Inventory, wanted: str, host: str) -> VmSnapshot:
+    """The VM named or identified by `wanted` (Ids case-insensitive).
+
+    Raises:
+        HvmemError: kind NOT_FOUND when no VM or several match, listing the candidates.
+    """
+    by_id = inventory.vm(wanted.strip())
+    if by_id is not None:
+        return by_id
+    matches = [vm for vm in inventory.vms if vm.name == wanted]
+    if not matches:
+        matches = [vm for vm in inventory.vms if vm.name.lower() == wanted.lower()]
+    if len(matches) == 1:
+        return matches[0]
+
+    listed = "\n".join(f"{vm.name}  {vm.id}" for vm in (matches or inventory.vms))
+    if matches:
+        raise HvmemError(ErrorKind.NOT_FOUND, f"{len(matches)} VMs are named {wanted!r}",
+                         details=listed, hint="Give the VM's Id instead.", host=host)
+    raise HvmemError(ErrorKind.NOT_FOUND, f"No VM named or with the Id {wanted!r}",
+                     details=listed or "(the host has no VMs)",
+                     hint="Use one of the names or Ids above; `hvmem list` shows them.",
+                     host=host)
+
+
+def vm_to_json(vm: VmSnapshot) -> dict[str, Any]:
+    """One VM in the `hvmem list --json` shape."""
+    return {
+        "id": vm.id, "name": vm.name, "state": vm.state, "generation": vm.generation,
+        "version": vm.version, **controller.settings_to_json(vm.memory),
+        "assigned_mb": vm.assigned_mb, "demand_mb": vm.demand_mb,
+        "memory_status": vm.memory_status, "cpu_percent": vm.cpu_percent,
+        "uptime_s": vm.uptime_s, "status": vm.status,
+    }
+
+
+def inventory_to_json(inventory: Inventory) -> dict[str, Any]:
+    host = inventory.host
+    return {
+        "host": {"name": host.name, "total_mb": host.total_mb,
+                 "available_mb": host.available_mb},
+        "vms": [vm_to_json(vm) for vm in inventory.vms],
+    }
+
+
+_COLUMNS = ("NAME", "STATE", "ASSIGNED", "STARTUP", "DYNAMIC", "MINIMUM", "MAXIMUM",
+            "BUFFER", "WEIGHT", "VERSION", "ID")
+
+
+def format_table(inventory: Inventory) -> str:
+    """The VMs as an aligned text table, sizes in MB, under a line about the host."""
+    host = inventory.host
+    lines = [f"Host {host.name}: {host.total_mb} MB total, {host.available_mb} MB "
+             "available (sizes in MB)"]
+    if not inventory.vms:
+        return "\n".join(lines + [f"No virtual machines on {host.name}."])
+
+    rows = [_COLUMNS] + [_row(vm) for vm in inventory.vms]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _row(vm: VmSnapshot) -> tuple[str, ...]:
+    m = vm.memory
+    dm_only = m.dynamic
+    return (
+        vm.name, vm.state, str(vm.assigned_mb), str(m.startup_mb),
+        "on" if m.dynamic else "off",
+        str(m.minimum_mb) if dm_only else "-", str(m.maximum_mb) if dm_only else "-",
+        f"{m.buffer_percent}%" if dm_only else "-", str(m.weight), vm.version, vm.id,
+    )
