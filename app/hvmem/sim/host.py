@@ -2,8 +2,8 @@
 
 `SimHost` is thread-safe through one re-entrant lock (`SimHost.lock`), which the WinRM
 server's threads and the agent share; a caller that must check and change in one step (the
-agent's conflict guard) holds it across both. Memory is kept in whole MB; bytes appear only
-in the wire records (`vm_record`, `host_record`).
+agent's conflict guard) holds it across both. Memory is kept in whole MB; bytes appear
+only in the wire records (`vm_record`, `host_record`).
 
 The host's available memory is its total minus a fixed reserve for the parent partition
 minus what every VM that holds memory (running, paused, in transition) has assigned.
@@ -106,7 +106,9 @@ class SimHost:
         self.seed = seed
         self.clock_s = 0.0
         self.lock = threading.RLock()
+        # The living model is off unless asked for, so figures stay put in tests.
         self.living = False
+        self.drift_percent_per_minute = living.DRIFT_PERCENT_PER_MINUTE
         self._vms = list(vms)
         self._random = living.make_random(seed)
 
@@ -131,7 +133,7 @@ class SimHost:
             return max(self.total_mb - self.reserve_mb - held, 0)
 
     def advance(self, seconds: float) -> None:
-        """Move the clock on: uptimes grow, and with `living` on, memory follows demand."""
+        """Move the clock on: uptimes grow; with `living` on, memory follows demand."""
         if seconds < 0:
             raise ValueError(f"time runs forward only, not by {seconds}")
         with self.lock:
@@ -139,8 +141,13 @@ class SimHost:
             for vm in self._vms:
                 if vm.state == "Running":
                     vm.uptime_s += seconds
-            if self.living:
-                living.step(self, seconds, self._random)
+            # Long jumps are taken in short steps, so a jump of an hour and 360 steps of
+            # ten seconds tell the same story for the same seed.
+            remaining = seconds if self.living else 0.0
+            while remaining > 0:
+                chunk = min(remaining, living.STEP_SECONDS)
+                living.step(self, chunk, self._random)
+                remaining -= chunk
 
     def host_record(self) -> dict[str, Any]:
         with self.lock:
@@ -186,7 +193,7 @@ class SimHost:
                     "vms": [self.vm_record(vm) for vm in self._vms]}
 
     def set_memory(self, vm_id: str, given: Mapping[str, Any]) -> SetOutcome:
-        """Apply settings (MemorySettings field names, MB) to a VM as one Set-VMMemory call.
+        """Apply settings (MemorySettings field names, MB) as one Set-VMMemory call.
 
         The final combination is judged as a whole; any refusal leaves the VM untouched.
         A running static VM is resized at once, as far as host and guest allow.

@@ -1,10 +1,10 @@
-"""The simulated host's "living" memory: demand that drifts and Dynamic Memory that follows.
+"""The simulated host's "living" memory: drifting demand, and Dynamic Memory following it.
 
-Off by default (`SimHost.living`), so tests and scenarios see fixed figures unless they ask
-for motion. When on, every `SimHost.advance` moves each running VM's guest use a little (a
-seeded random walk, so the same seed gives the same story) and lets Dynamic Memory assign
-demand plus buffer within Minimum and Maximum, limited by the host's free memory; when
-memory is scarce, VMs with a higher weight are served first.
+Off by default (`SimHost.living`), so tests and scenarios see fixed figures unless they
+ask for motion. When on, every `SimHost.advance` moves each running VM's guest use a
+little (a seeded random walk, so the same seed gives the same story) and lets Dynamic
+Memory assign demand plus buffer within Minimum and Maximum, limited by the host's free
+memory; when memory is scarce, VMs with a higher weight are served first.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from hvmem.sim.host import SimHost, SimVm
 
 OK_ABOVE_PERCENT = 80  # available buffer above this share of the target buffer: "OK"
-DRIFT_PER_MINUTE = 0.03  # guest use moves by up to 3 % of its assigned memory a minute
+DRIFT_PERCENT_PER_MINUTE = 3.0  # guest use moves by up to this share of assigned a minute
+MIN_GUEST_USE_MB = 64
+STEP_SECONDS = 10.0
 
 
 def make_random(seed: int) -> random.Random:
@@ -43,34 +45,42 @@ def memory_status(vm: SimVm) -> str:
 
 
 def target_mb(vm: SimVm) -> int:
-    """What Dynamic Memory would like to assign: demand plus buffer, within min and max."""
+    """What Dynamic Memory would like to assign: demand plus buffer, in min..max."""
     settings = vm.settings
-    wanted = ceil_to_alignment(vm.demand_mb + vm.demand_mb * settings.buffer_percent // 100)
+    buffer_mb = vm.demand_mb * settings.buffer_percent // 100
+    wanted = ceil_to_alignment(vm.demand_mb + buffer_mb)
     return min(max(wanted, settings.minimum_mb), settings.maximum_mb)
 
 
 def step(host: SimHost, seconds: float, rng: random.Random) -> None:
-    """One step of the living model. Called with the host's lock held."""
+    """One step of the living model. Called with the host's lock held.
+
+    Guest use drifts first; then Dynamic Memory VMs give back what they hold above their
+    target, and the ones below it grow, the heaviest weight first, as far as the host's
+    free memory goes.
+    """
     running = [vm for vm in host.vms() if vm.state == "Running"]
     for vm in running:
-        _drift_guest(vm, seconds, rng)
+        _drift_guest(vm, seconds, rng, host.drift_percent_per_minute)
     dynamic = [vm for vm in running if vm.settings.dynamic]
 
-    # Give memory back first, so the growers below can use it.
     for vm in dynamic:
-        vm.assigned_mb = min(vm.assigned_mb, max(target_mb(vm), vm.settings.minimum_mb))
+        vm.assigned_mb = min(vm.assigned_mb, target_mb(vm))
 
-    # Then grow, the heaviest weight first (name, then id, breaks ties for determinism).
+    # Name, then id, break ties in weight so the order never depends on dict or set order.
     for vm in sorted(dynamic, key=lambda v: (-v.settings.weight, v.name, v.id)):
         want = target_mb(vm) - vm.assigned_mb
         if want > 0:
             vm.assigned_mb += min(want, floor_to_alignment(host.available_mb()))
 
 
-def _drift_guest(vm: SimVm, seconds: float, rng: random.Random) -> None:
-    """Guest use wanders; demand follows it (static VMs report demand as well)."""
-    span = vm.assigned_mb * DRIFT_PER_MINUTE * min(seconds, 600) / 60
+def _drift_guest(vm: SimVm, seconds: float, rng: random.Random, percent: float) -> None:
+    """Guest use wanders (demand follows it; static VMs report demand as well)."""
+    if percent <= 0:
+        return
+    span = vm.assigned_mb * percent / 100 * min(seconds, 600) / 60
     moved = int(vm.guest.in_use_mb + rng.uniform(-span, span))
     ceiling = vm.settings.maximum_mb if vm.settings.dynamic else vm.assigned_mb
-    vm.guest.in_use_mb = min(max(moved, 64), max(ceiling, 64))
+    vm.guest.in_use_mb = min(max(moved, MIN_GUEST_USE_MB), max(ceiling, MIN_GUEST_USE_MB))
     vm.demand_mb = vm.guest.in_use_mb
+    vm.cpu_percent = min(max(vm.cpu_percent + rng.randint(-2, 2), 0), 100)

@@ -1,11 +1,11 @@
 """Error records the simulated host gives when it refuses or only partly applies a change.
 
 Each record looks like a PowerShell error record from Set-VMMemory (message, a
-FullyQualifiedErrorId, a category and an HRESULT where there is one) and carries in an extra
-``rule`` field the rule id that produced it, so tests and the client can tell refusals apart
-without reading localised text. The ids and categories for refusals no source captured
-(ordering, ranges, running-VM limits, partial resizes) are our best guess; see
-docs/simulator.md.
+FullyQualifiedErrorId, a category and an HRESULT where there is one) and carries in an
+extra ``rule`` field the rule id that produced it, so tests and the client can tell
+refusals apart without reading localised text. The ids and categories for refusals no
+source captured (ordering, ranges, running-VM limits, partial resizes) are our best guess;
+see docs/simulator.md.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 A scenario describes one host and its VMs (format in docs/scenarios.md). Loading checks
 every field and stops at the first problem with a `ScenarioError` that names the field's
-path and value, such as ``vms[3].startup_mb: 4019 is not a multiple of 2 MB``. A VM without
-an ``id`` gets one derived from its name (uuid5 over a fixed namespace), so ids are stable
-from run to run.
+path and value, such as ``vms[3].startup_mb: 4019 is not a multiple of 2 MB``. A VM
+without an ``id`` gets one derived from its name (uuid5 over a fixed namespace), so ids
+are stable from run to run.
 """
 
 from __future__ import annotations
@@ -130,8 +130,12 @@ def host_from_data(data: Any, *, seed: int | None = None) -> SimHost:
            for i, item in enumerate(_field(data, "vms", list, ""))]
     _check_unique_ids(vms)
     _check_fits(vms, total - reserve)
-    return SimHost(name, total, reserve, locale, vms, texts=texts,
-                   seed=own_seed if seed is None else seed)
+    living = host.get("living", False)
+    _expect(living, bool, "host.living")
+    sim_host = SimHost(name, total, reserve, locale, vms, texts=texts,
+                       seed=own_seed if seed is None else seed)
+    sim_host.living = living
+    return sim_host
 
 
 def _vm_from_data(item: Any, where: str) -> SimVm:
@@ -199,8 +203,8 @@ def _set_memory_figures(vm: SimVm, values: dict[str, Any], where: str) -> None:
     if not holds_memory(vm.state):
         for key in ("assigned_mb", "demand_mb"):
             if values.get(key, 0):
-                raise ScenarioError(f"{where}.{key}: {values[key]} but a {vm.state} VM "
-                                    "holds no memory")
+                raise ScenarioError(f"{where}.{key}: {values[key]}, but a VM in state "
+                                    f"{vm.state} holds no memory")
         return
 
     vm.demand_mb = values.get("demand_mb", vm.guest.in_use_mb)
