@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from hvmem import cli_commands
+from hvmem.cli import main
 from hvmem.errors import HvmemError
 from hvmem.hyperv.channel import InProcessChannel
 from hvmem.hyperv.client import HostClient
@@ -195,3 +200,157 @@ def test_ambiguous_name_lists_both_ids() -> None:
     assert caught.value.summary == "2 VMs are named 'dev-win11'"
     assert "00000000-0000-4000-8000-000000000099" in caught.value.details
     assert inventory.vms[0].id in caught.value.details
+
+
+# --- The real command, against `hvmem sim serve` in another process, over WinRM ---------
+
+SIM_USER = "tester"
+SIM_PASSWORD = "s3cret-for-tests"
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """`hvmem sim serve` as a subprocess; yields its URL."""
+    env = {**os.environ, "HVMEM_SIM_PASSWORD": SIM_PASSWORD}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hvmem", "sim", "serve", "--scenario", "desktop",
+         "--listen", "127.0.0.1:0", "--user", SIM_USER],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read()  # type: ignore
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def host_args(url: str) -> list[str]:
+    return ["--host", url, "--auth", "basic", "--user", SIM_USER]
+
+
+@pytest.fixture()
+def password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVMEM_PASSWORD", SIM_PASSWORD)
+
+
+def served_vm(url: str, name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert main(["list", "--json", *host_args(url)]) == 0
+    vms = json.loads(capsys.readouterr().out)["vms"]
+    found: dict[str, Any] = next(vm for vm in vms if vm["name"] == name)
+    return found
+
+
+def test_uv_run_hvmem_list_json_over_winrm(served: str) -> None:
+    env = {**os.environ, "HVMEM_PASSWORD": SIM_PASSWORD}
+    done = subprocess.run(["uv", "run", "--offline", "hvmem", "list", "--json",
+                           *host_args(served)],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["host"]["name"] == "DESKTOP-HV"
+    assert all(set(vm) == LIST_VM_KEYS for vm in data["vms"])
+
+
+def test_served_applied_exit_0(served: str, password: None,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["set", "build-off", "--startup", "6GB", *host_args(served)]) == 0
+
+    assert "build-off now has Startup RAM 6144 MB" in capsys.readouterr().out
+    assert served_vm(served, "build-off", capsys)["startup_mb"] == 6144
+
+
+def test_served_partial_exit_3(served: str, password: None,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["set", "dev-win11", "--startup", "64GB", "--json", *host_args(served)])
+
+    captured = capsys.readouterr()
+    assert code == 3, captured.err
+    data = json.loads(captured.out)
+    assert data["outcome"] == "partial"
+    assert data["host_errors"] and data["host_errors"][0]["error_id"]
+    assert "warning:" in captured.err
+
+
+def test_served_rejected_exit_4_leaves_the_vm_alone(
+        served: str, password: None, capsys: pytest.CaptureFixture[str]) -> None:
+    before = served_vm(served, "web-dm", capsys)
+
+    code = main(["set", "web-dm", "--dynamic", "off", *host_args(served)])
+
+    captured = capsys.readouterr()
+    assert code == 4
+    assert "Shut down the VM to turn Dynamic Memory on or off" in captured.out
+    after = served_vm(served, "web-dm", capsys)
+    settings = ("dynamic_memory", "startup_mb", "minimum_mb", "maximum_mb")
+    assert [after[k] for k in settings] == [before[k] for k in settings]
+
+
+def test_served_unknown_vm_exit_1(served: str, password: None,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["set", "ghost", "--weight", "10", *host_args(served)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "No VM named or with the Id 'ghost'" in err
+    assert "Traceback" not in err
+
+
+def test_served_bad_password_exit_1(served: str, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HVMEM_PASSWORD", "wrong")
+
+    code = main(["list", *host_args(served)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("hvmem: ")
+    assert "Traceback" not in err and "wrong" not in err
+
+
+def test_served_usage_exit_2(served: str, password: None,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["set", "web-dm", "--buffer", "lots", *host_args(served)]) == 2
+    assert "invalid int value" in capsys.readouterr().err
+
+
+def test_list_json_on_the_demo_host_in_process(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--json"]) == 0
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["host"]["name"] == "DESKTOP-HV"
+    assert {vm["name"] for vm in data["vms"]} >= {"dev-win11", "web-dm", "gpu-cad"}
+
+
+def test_missing_password_says_where_to_put_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("HVMEM_PASSWORD", raising=False)
+    monkeypatch.setattr("keyring.get_password", lambda service, entry: None)
+
+    code = main(["list", "--host", "http://127.0.0.1:1/wsman", "--auth", "basic",
+                 "--user", "bob"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "No password for bob@http://127.0.0.1:1/wsman" in err
+    assert "HVMEM_PASSWORD" in err
+
+
+def test_keyring_failure_is_reported(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(service: str, entry: str) -> str:
+        raise RuntimeError("no keyring back end")
+
+    monkeypatch.delenv("HVMEM_PASSWORD", raising=False)
+    monkeypatch.setattr("keyring.get_password", broken)
+
+    code = main(["list", "--host", "http://127.0.0.1:1/wsman", "--auth", "basic",
+                 "--user", "bob"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Could not read the password for bob@http://127.0.0.1:1/wsman" in err
+    assert "no keyring back end" in err

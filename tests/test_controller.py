@@ -1,4 +1,4 @@
-"""One edit through the controller against a scripted fake host: every outcome, once sent."""
+"""One edit through the controller against a fake host: each outcome, sent once."""
 
 from __future__ import annotations
 
@@ -258,7 +258,8 @@ def test_through_a_real_host_client_one_set_memory_line_is_sent() -> None:
         "maximum_bytes": 8192 << 20, "buffer_percent": 20, "weight": 50,
         "assigned_bytes": 0, "demand_bytes": 0,
     }
-    host_wire = {"name": "HV01", "total_bytes": 32768 << 20, "available_bytes": 6144 << 20}
+    host_wire = {"name": "HV01", "total_bytes": 32768 << 20,
+                 "available_bytes": 6144 << 20}
     ops: list[str] = []
 
     def handle_line(line: str) -> str:

@@ -7,14 +7,21 @@ from typing import Any
 
 import pytest
 
-from hvmem.model import SETTING_FIELDS, HostSnapshot, MemoryChange, MemorySettings, VmSnapshot
+from hvmem.model import (
+    SETTING_FIELDS,
+    HostSnapshot,
+    MemoryChange,
+    MemorySettings,
+    VmSnapshot,
+)
 from hvmem.rules import Finding, check, effective_change, field_states, max_bound_mb
 
 STATIC = MemorySettings(4096, False, 512, 1048576, 20, 50)
 DYNAMIC = MemorySettings(2048, True, 1024, 4096, 20, 50)
 
 
-def make_vm(state: str = "Off", memory: MemorySettings = STATIC, **extra: Any) -> VmSnapshot:
+def make_vm(state: str = "Off", memory: MemorySettings = STATIC,
+            **extra: Any) -> VmSnapshot:
     running = state == "Running"
     values: dict[str, Any] = dict(
         id="3f1c2a4e-0000-4000-8000-000000000001", name="app01", state=state,
@@ -98,7 +105,8 @@ CASES: list[tuple[str, str, MemorySettings, dict[str, Any], MemoryChange, set[st
     ("running DM buffer", "Running", DYNAMIC, {}, MemoryChange(buffer_percent=50), set()),
     ("running DM weight", "Running", DYNAMIC, {}, MemoryChange(weight=80), set()),
     # Running with static memory (runtime resize)
-    ("running static resize", "Running", STATIC, {}, MemoryChange(startup_mb=8192), set()),
+    ("running static resize", "Running", STATIC, {}, MemoryChange(startup_mb=8192),
+     set()),
     ("running static DM on", "Running", STATIC, {}, MemoryChange(dynamic=True),
      {"running-dm-toggle"}),
     ("running static v5.0", "Running", STATIC, {"version": "5.0"},
@@ -130,7 +138,8 @@ def test_rule_table(state: str, memory: MemorySettings, extra: dict[str, Any],
 
 
 @pytest.mark.parametrize("state", ["Saved", "Paused", "Starting", "Stopping", "Saving",
-                                   "Pausing", "Resuming", "State 32776", "RunningCritical"])
+                                   "Pausing", "Resuming", "State 32776",
+                                   "RunningCritical"])
 @pytest.mark.parametrize("memory", [STATIC, DYNAMIC])
 def test_every_other_state_is_read_only(state: str, memory: MemorySettings) -> None:
     vm = make_vm(state, memory)
@@ -184,7 +193,8 @@ def test_f17_final_combination_counts_not_the_order() -> None:
          "While the VM runs, Maximum RAM can only be raised (now 4096 MB)"),
         (MemoryChange(dynamic=False), "running-dm-toggle",
          "Shut down the VM to turn Dynamic Memory on or off"),
-        (MemoryChange(startup_mb=3072), "running-dm-startup", "Startup RAM cannot change"),
+        (MemoryChange(startup_mb=3072), "running-dm-startup",
+         "Startup RAM cannot change"),
         (MemoryChange(maximum_mb=8192), None, ""),
     ],
 )
@@ -200,7 +210,9 @@ def test_f18_running_dm_edits_one_at_a_time(change: MemoryChange, rule: str | No
 
 
 def test_old_version_message_names_both_versions() -> None:
-    findings = check(make_vm("Running", STATIC, version="5.0"), MemoryChange(startup_mb=8192))
+    vm = make_vm("Running", STATIC, version="5.0")
+
+    findings = check(vm, MemoryChange(startup_mb=8192))
 
     assert ("Configuration version 5.0 is too old to resize memory while the VM runs "
             "(6.2 or later needed)") in findings[0].message

@@ -1,9 +1,9 @@
 """`hvmem list` and `hvmem set`: the VM table and one memory edit, for people and scripts.
 
-Both talk to the host given with --host (WinRM), or, without it, to the built-in demo host,
-started in-process and stopped afterwards. The password comes from the environment variable
-HVMEM_PASSWORD or from the system keyring, never from the command line. Every failure is
-printed as a summary, the host's own details and a hint, never as a traceback.
+Both talk to the host given with --host (WinRM), or, without it, to the built-in demo
+host, started in-process and stopped afterwards. The password comes from the environment
+variable HVMEM_PASSWORD or from the system keyring, never from the command line. Every
+failure is printed as a summary, the host's own details and a hint, never as a traceback.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def _guarded(action: Callable[[], int]) -> int:
         return EXIT_FAILURE
     except Exception as exc:  # the last line of defence: a message, never a traceback
         log.exception("unexpected failure")
-        print(f"hvmem: internal error: {exc!r} (the log has the details)", file=sys.stderr)
+        print(f"hvmem: internal error: {exc!r} (the log has the details)",
+              file=sys.stderr)
         return EXIT_FAILURE
 
 
@@ -221,7 +222,7 @@ def _set(args: argparse.Namespace, change: MemoryChange) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(result.summary())
-    if result.error is not None and result.outcome not in ("applied", "partial"):
+    if result.error is not None and result.outcome != "applied":
         print_error(result.error)
     return _EXIT_BY_OUTCOME.get(result.outcome, EXIT_FAILURE)
 

@@ -99,7 +99,7 @@ class ApplyResult:
         return getattr(self.after, name)
 
     def summary(self) -> str:
-        """What happened, in plain words, with Hyper-V's first line when it said something."""
+        """What happened, in plain words, with Hyper-V's first line if it said any."""
         text = _SUMMARIES[self.outcome](self)
         extra = " ".join(self.notes)
         return f"{text} {extra}".strip()
@@ -149,6 +149,10 @@ def _mismatches(result: ApplyResult) -> list[str]:
     return sentences
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
 def _with_host_text(result: ApplyResult, text: str) -> str:
     said = result.host_text() or (result.error.summary if result.error else "")
     return f"{text} Hyper-V: {said}" if said else text
@@ -163,7 +167,8 @@ def _applied_text(result: ApplyResult) -> str:
 _SUMMARIES: dict[str, Callable[[ApplyResult], str]] = {
     "unchanged": lambda r: f"{r.vm_name} already has these memory settings; "
                            "nothing was sent.",
-    "rejected": lambda r: "Not sent: " + " ".join(f.message + "." for f in r.reasons),
+    "rejected": lambda r: "Not sent: " + " ".join(
+        _sentence(f.message) for f in r.reasons),
     "applied": _applied_text,
     "partial": lambda r: _with_host_text(r, " ".join(_mismatches(r))),
     "refused": lambda r: _with_host_text(r, f"Hyper-V did not change {r.vm_name}."),
@@ -290,7 +295,8 @@ def _read_once(client: HostClient, vm_id: str) -> VmSnapshot | None:
 
 def _settle(client: HostClient, vm_id: str, answered: VmSnapshot | None,
             runtime: bool, wait_for_assigned: bool, timeout: float, interval: float,
-            sleep: Callable[[float], None], clock: Callable[[], float]) -> VmSnapshot | None:
+            sleep: Callable[[float], None],
+            clock: Callable[[], float]) -> VmSnapshot | None:
     """Read the VM back; for a runtime resize, until two reads agree (and, when Hyper-V
     reported no error, until assigned memory reaches Startup), at most `timeout` s.
 

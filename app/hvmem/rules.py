@@ -1,16 +1,16 @@
 """The client's memory rules: which edits Hyper-V will take in a VM's state, and why not.
 
-`check` judges one edit the way one Set-VMMemory call is judged: the final combination of
-settings counts, not the order in which fields were typed. Every finding carries a rule id
-shared with the simulator (which implements the same rules independently), the field it is
-about and a sentence that says what to do. Errors block sending; warnings (host free memory,
-guest use) are advice only, since only the host knows what it will really do.
+`check` judges one edit the way one Set-VMMemory call is judged: the final combination
+of settings counts, not the order in which fields were typed. Every finding carries a rule
+id shared with the simulator (which implements the same rules independently), the field
+it is about and a sentence that says what to do. Errors block sending; warnings (host free
+memory, guest use) are advice only, since only the host knows what it will really do.
 
 `field_states` tells the Memory page which fields it may offer in the VM's state.
 
-Where the reference leaves a fact unconfirmed, these rules take the safer side: Minimum and
-Maximum must be 2 MB aligned like Startup; any state other than Off and Running is read-only;
-a configuration version hvmem cannot read does not allow a runtime resize.
+Where the reference leaves a fact unconfirmed, these rules take the safer side: Minimum
+and Maximum must be 2 MB aligned like Startup; any state other than Off and Running is
+read-only; a configuration version hvmem cannot read does not allow a runtime resize.
 """
 
 from __future__ import annotations
@@ -197,7 +197,8 @@ def _value_findings(vm: VmSnapshot, change: MemoryChange) -> list[Finding]:
             "buffer-range", "buffer_percent",
             f"Buffer must be between {BUFFER_RANGE[0]} and {BUFFER_RANGE[1]} %",
         ))
-    if change.weight is not None and not WEIGHT_RANGE[0] <= change.weight <= WEIGHT_RANGE[1]:
+    weight = change.weight
+    if weight is not None and not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
         findings.append(_error(
             "weight-range", "weight",
             f"Memory weight must be between {WEIGHT_RANGE[0]} and {WEIGHT_RANGE[1]}",
@@ -382,7 +383,7 @@ def _running_field_states(vm: VmSnapshot) -> dict[str, FieldState]:
     blocker = _runtime_resize_blocker(vm)
     dm_off = FieldState(False, "Applies only with Dynamic Memory on")
     return {
-        "startup_mb": FieldState(True) if blocker is None else FieldState(False, blocker[1]),
+        "startup_mb": FieldState(blocker is None, blocker[1] if blocker else ""),
         "dynamic": toggle,
         "minimum_mb": dm_off,
         "maximum_mb": dm_off,

@@ -13,8 +13,9 @@ from fractions import Fraction
 _MB_PER_UNIT = {"mb": 1, "gb": 1024, "tb": 1024 * 1024}
 
 # A plain decimal number, then an optional unit; spaces around and between are allowed.
-_SIZE = re.compile(r"^\s*(?P<number>[+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*(?P<unit>[a-z]*)\s*$",
-                   re.IGNORECASE)
+_SIZE = re.compile(
+    r"^\s*(?P<number>[+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*(?P<unit>[a-z]*)\s*$", re.IGNORECASE
+)
 
 
 def parse_size_mb(text: str) -> int:
