@@ -223,8 +223,9 @@ class WinrmChannel:
             try:
                 if self._session is None:
                     self._session = _AgentSession(self.target)
-                    self._guarded(lambda: self._started(deadline))
-                return self._guarded(lambda: self._exchange(line, request_id, deadline))
+                    self._guarded(deadline, lambda: self._started(deadline))
+                return self._guarded(
+                    deadline, lambda: self._exchange(line, request_id, deadline))
             except BaseException:
                 self._reset()
                 raise
@@ -253,13 +254,14 @@ class WinrmChannel:
         assert self._session is not None
         return self._session.exchange(line, request_id, deadline)
 
-    def _guarded(self, action: Any) -> Any:
+    def _guarded(self, deadline: Deadline, action: Callable[[], Any]) -> Any:
         try:
             return action()
         except HvmemError:
             raise
         except TRANSPORT_ERRORS as exc:
-            raise translate(exc, self.target.url, self.target.user) from exc
+            raise translate(exc, self.target.url, self.target.user,
+                            deadline.seconds) from exc
 
     def _reset(self) -> None:
         session, self._session = self._session, None

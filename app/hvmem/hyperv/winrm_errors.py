@@ -37,8 +37,16 @@ QUOTA_CODES = {2150859173, 2150859174}  # max shells per user, max operations pe
 _F_MESSAGE = re.compile(r"<(?:\w+:)?Message[^>]*>(.*?)</(?:\w+:)?Message>", re.S)
 
 
-def translate(exc: BaseException, url: str, user: str = "") -> HvmemError:
-    """The `HvmemError` for a failure talking to the host at `url`."""
+def translate(exc: BaseException, url: str, user: str = "",
+              deadline_s: float | None = None) -> HvmemError:
+    """The `HvmemError` for a failure talking to the host at `url`.
+
+    Args:
+        exc: what pywinrm or requests raised.
+        url: the endpoint, for messages.
+        user: the account, for messages (never the password).
+        deadline_s: the call's deadline, named in a timeout's summary.
+    """
     host = urlsplit(url).hostname or url
     if isinstance(exc, InvalidCredentialsError):
         return _auth(exc, host, user)
@@ -47,11 +55,11 @@ def translate(exc: BaseException, url: str, user: str = "") -> HvmemError:
     if isinstance(exc, WinRMTransportError):
         return _transport(exc, host)
     if isinstance(exc, WinRMOperationTimeoutError):
-        return timeout_error(host, None, "the host answered with an operation timeout")
+        return timeout_error(host, deadline_s, "the host answered with an operation timeout")
     if isinstance(exc, requests.exceptions.SSLError):
         return _tls(exc, url, host)
     if isinstance(exc, requests.exceptions.Timeout):
-        return timeout_error(host, None, str(exc))
+        return timeout_error(host, deadline_s, str(exc))
     if isinstance(exc, (requests.RequestException, OSError)):
         return HvmemError(
             ErrorKind.UNREACHABLE, f"Cannot reach {host}", details=str(exc), host=host,

@@ -50,6 +50,7 @@ class WsmanStats:
         faults: requests answered with a SOAP fault.
         shells_opened, shells_closed, commands_started: WinRS events.
         open_shells: shells open now.
+        connections: TCP connections accepted (keep-alive reuses one).
     """
 
     http_requests: int = 0
@@ -60,6 +61,7 @@ class WsmanStats:
     shells_closed: int = 0
     commands_started: int = 0
     open_shells: int = 0
+    connections: int = 0
 
 
 @dataclass
@@ -124,6 +126,7 @@ class WsmanServer:
             shells_opened=counts["shell_opened"], shells_closed=counts["shell_closed"],
             commands_started=counts["command_started"],
             open_shells=self.winrs.open_shell_count(),
+            connections=counts["connections"],
         )
 
     def start(self) -> WsmanServer:
@@ -131,7 +134,7 @@ class WsmanServer:
         if self._ssl_context is not None:
             self._httpd.socket = self._ssl_context.wrap_socket(
                 self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,),
                                         name=f"wsman-{self.port}", daemon=True)
         self._thread.start()
         log.info("simulated WinRM endpoint listening on %s", self.url)
@@ -183,7 +186,11 @@ class WsmanServer:
 
     def track(self, conn: socket.socket, open_: bool) -> None:
         with self._lock:
-            (self._connections.add if open_ else self._connections.discard)(conn)
+            if open_:
+                self._connections.add(conn)
+                self._counts["connections"] += 1
+            else:
+                self._connections.discard(conn)
 
     def authenticate(self, header: str | None) -> str | None:
         """The user a Basic Authorization header names, if its password is right."""
