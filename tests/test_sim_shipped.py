@@ -9,6 +9,7 @@ from hvmem import paths
 from hvmem.model import MIB
 from hvmem.sim.agent import SimAgent
 from hvmem.sim.generate import generate_hoster, render
+from hvmem.sim.records import SET_VM_MEMORY
 from hvmem.sim.scenario import load_scenario
 
 EXPECTED_KEYS = ("state", "startup_bytes", "dynamic_memory", "minimum_bytes",
@@ -48,9 +49,9 @@ def test_german_host_speaks_german_but_keeps_english_ids() -> None:
     refused = set_on(agent, "Schulung", {"startup_bytes": 2048 * MIB})["error"]
     aligned = set_on(agent, "Entwicklung", {"maximum_bytes": 4097 * MIB})["error"]
 
-    assert refused["error_id"] == "InvalidState,Microsoft.HyperV.PowerShell.Commands." \
-        "SetVMMemory"
-    assert refused["message"].startswith('Fehler beim Ändern des Geräts "Arbeitsspeicher".')
+    assert refused["error_id"] == f"InvalidState,{SET_VM_MEMORY}"
+    first_line = refused["message"].splitlines()[0]
+    assert first_line == 'Fehler beim Ändern des Geräts "Arbeitsspeicher".'
     assert "(ID des virtuellen Computers " in refused["message"]
     assert aligned["rule"] == "align-2mb" and "ausgerichtet" in aligned["message"]
     listing = agent.handle({"id": 3, "op": "list", "args": {}})["result"]

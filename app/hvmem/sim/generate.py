@@ -6,9 +6,9 @@ read and diffed; a test checks that the two agree. Regenerate after changing thi
     uv run python -m hvmem.sim.generate > resources/scenarios/hoster.json
 
 The mix covers what a hosting provider's host shows: both generations, configuration
-versions from 5.0 to 12.0, every common state, static and Dynamic Memory, guests that can or
-cannot resize at runtime, a few VMs with nested virtualization or a GPU partition, and the
-awkward names of the field cases (wildcards, quotes, non-ASCII, a duplicate name).
+versions from 5.0 to 12.0, every common state, static and Dynamic Memory, guests that can
+or cannot resize at runtime, a few VMs with nested virtualization or a GPU partition, and
+the awkward names of the field cases (wildcards, quotes, non-ASCII, a duplicate name).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _fit(vms: list[dict[str, Any]]) -> None:
 
 
 def _held(vms: list[dict[str, Any]]) -> int:
-    """What the VMs holding memory have assigned, worked out as the scenario loader does."""
+    """What the VMs holding memory have assigned, worked out as the loader does."""
     total = 0
     for vm in vms:
         if vm["state"] in ("Off", "Saved"):
@@ -144,5 +144,4 @@ def render(data: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
-    sys.stdout.write(render(generate_hoster()))
+    sys.stdout.buffer.write(render(generate_hoster()).encode("utf-8"))
