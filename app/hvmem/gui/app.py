@@ -13,11 +13,12 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication
 
-from hvmem.errors import ErrorKind, HvmemError
+from hvmem.errors import HvmemError
 from hvmem.gui.main_window import MainWindow
 from hvmem.gui.notifier import Notifier
 from hvmem.gui.result_dialog import ResultMessage, describe_error
@@ -44,14 +45,27 @@ def open_demo_session(scenario: str = DEMO_SCENARIO,
     return HostSession(client, name, simulated=True, closers=[client.close, demo.stop])
 
 
+# The connection options `hvmem list/set` take, with their defaults, for a window opened
+# with a host.
+_HOST_OPTION_DEFAULTS = {"auth": "ntlm", "user": "", "ca_file": None, "cert_pem": None,
+                         "cert_key_pem": None}
+
+
+def open_host_session(args: argparse.Namespace) -> HostSession:
+    """Connect to the host named by `args.host`, as `hvmem list` would."""
+    from hvmem.cli_commands import connected
+
+    options = argparse.Namespace(**{**_HOST_OPTION_DEFAULTS, **vars(args)})
+    stack = ExitStack()
+    client = stack.enter_context(connected(options))
+    return HostSession(client, client.name, simulated=False, closers=[stack.close])
+
+
 def open_session(args: argparse.Namespace) -> HostSession:
     """The session the window starts with: the host given, else the demo host."""
-    host = getattr(args, "host", None)
-    if host:
-        # TODO(connect): open real hosts once hvmem.hyperv.connect lands; until then a
-        # named host is refused in a sentence rather than ignored.
-        raise HvmemError(ErrorKind.CONFIG, f"Connecting the window to {host} is not "
-                         "available yet", hint="Run `hvmem` without a host for the demo.")
+    # TODO(settings): a host saved in the user's settings once hvmem keeps any.
+    if getattr(args, "host", None):
+        return open_host_session(args)
     return open_demo_session(getattr(args, "scenario", None) or DEMO_SCENARIO)
 
 

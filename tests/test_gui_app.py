@@ -1,0 +1,69 @@
+"""`hvmem` with no command: the demo session, and a start failure told in a sentence."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hvmem.errors import ErrorKind, HvmemError
+from hvmem.gui import app
+
+
+def test_demo_session_names_the_simulated_host_and_stops_it(qapp: Any) -> None:
+    session = app.open_demo_session(seed=1)
+    try:
+        inventory = session.client.list()
+    finally:
+        session.close()
+
+    assert session.simulated
+    assert session.title == f"{inventory.host.name} (simulated Hyper-V host)"
+    assert session.closers == []  # each closer ran once (the thread guard checks the rest)
+
+
+def test_a_start_failure_is_a_sentence_and_a_box(qapp: Any, fake_notifier: Any,
+                                                 capsys: Any) -> None:
+    def no_session(_args: argparse.Namespace) -> Any:
+        raise HvmemError(ErrorKind.UNREACHABLE, "HV01 does not answer on port 5985",
+                         details="ConnectTimeout", hint="Check that WinRM is enabled.")
+
+    status = app.run(argparse.Namespace(), notifier_factory=lambda: fake_notifier,
+                     session_factory=no_session)
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "hvmem cannot start: HV01 does not answer on port 5985" in err
+    assert "Traceback" not in err
+    [shown] = fake_notifier.shown
+    assert shown.kind == "blocking" and "Check that WinRM" in shown.message.informative
+
+
+def test_an_unexpected_start_failure_is_still_a_sentence(qapp: Any, fake_notifier: Any,
+                                                         capsys: Any) -> None:
+    def broken(_args: argparse.Namespace) -> Any:
+        raise ValueError("scenario file is empty")
+
+    status = app.run(argparse.Namespace(), notifier_factory=lambda: fake_notifier,
+                     session_factory=broken)
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "ValueError: scenario file is empty" in err and "Traceback" not in err
+
+
+def test_a_named_host_opens_as_hvmem_list_would(qapp: Any, demo_host: Any,
+                                                monkeypatch: Any) -> None:
+    from hvmem.cli_commands import PASSWORD_ENV
+
+    monkeypatch.setenv(PASSWORD_ENV, demo_host.password)
+    args = argparse.Namespace(host=demo_host.url, auth="basic", user=demo_host.user)
+
+    session = app.open_session(args)
+    try:
+        inventory = session.client.list()
+    finally:
+        session.close()
+
+    assert not session.simulated
+    assert session.title == session.name == session.client.name
+    assert len(inventory.vms) == len(demo_host.sim_host.vms())
