@@ -38,7 +38,7 @@ from hvmem.hyperv.winrm_errors import (
 log = logging.getLogger("hvmem.host")
 
 CODEPAGE_UTF8 = 65001
-CLEANUP_SECONDS = 10.0  # the most closing a shell may take, on top of a failed call
+CLEANUP_SECONDS = 5.0  # the most closing a shell may add to a failed call
 
 
 class Deadline:
