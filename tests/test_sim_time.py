@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from hvmem.model import MIB
+from hvmem.sim.agent import SimAgent
 from hvmem.sim.host import SimHost
 from hvmem.sim.living import memory_status
 from hvmem.sim.scenario import host_from_data, load_scenario
@@ -149,3 +150,19 @@ def test_records_carry_bytes_and_state_numbers() -> None:
     assert records["test-saved"]["state_value"] == 6
     assert records["dev-win11"]["assigned_bytes"] == 8192 * MIB
     assert records["test-saved"]["assigned_bytes"] == 0
+
+
+def test_the_agent_catches_up_with_a_followed_clock() -> None:
+    host = load_scenario("desktop")
+    now = [1000.0]
+    host.follow_wall_clock(lambda: now[0])
+    agent = SimAgent(host)
+    dev = next(vm for vm in host.vms() if vm.name == "dev-win11")
+    start = dev.uptime_s
+
+    now[0] += 42
+    agent.handle({"id": 1, "op": "hello", "args": {}})
+    now[0] += 8
+    agent.handle({"id": 2, "op": "list", "args": {}})
+
+    assert dev.uptime_s == start + 50 and host.clock_s == 50

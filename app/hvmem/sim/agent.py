@@ -62,6 +62,7 @@ class SimAgent:
         """One request (parsed) -> one answer dict."""
         request_id = request.get("id") if isinstance(request, dict) else None
         try:
+            self.host.catch_up()
             op, args = _split_request(request)
             log.debug("sim agent: %s %s", op, args)
             return ok_answer(request_id, self._dispatch(op, args))

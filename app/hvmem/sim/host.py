@@ -12,7 +12,7 @@ minus what every VM that holds memory (running, paused, in transition) has assig
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -109,6 +109,8 @@ class SimHost:
         # The living model is off unless asked for, so figures stay put in tests.
         self.living = False
         self.drift_percent_per_minute = living.DRIFT_PERCENT_PER_MINUTE
+        self._wall_clock: Callable[[], float] | None = None
+        self._wall_seen = 0.0
         self._vms = list(vms)
         self._random = living.make_random(seed)
 
@@ -148,6 +150,26 @@ class SimHost:
                 chunk = min(remaining, living.STEP_SECONDS)
                 living.step(self, chunk, self._random)
                 remaining -= chunk
+
+    def follow_wall_clock(self, clock: Callable[[], float]) -> None:
+        """From now on, `catch_up` advances by what `clock` (seconds) says has passed.
+
+        The demo passes time.monotonic, so uptimes and the living model move in real
+        time; tests pass a counter of their own, or leave it off and call `advance`.
+        """
+        with self.lock:
+            self._wall_clock = clock
+            self._wall_seen = clock()
+
+    def catch_up(self) -> None:
+        """Advance by the wall-clock time since the last catch-up (if following one)."""
+        with self.lock:
+            if self._wall_clock is None:
+                return
+            now = self._wall_clock()
+            elapsed, self._wall_seen = now - self._wall_seen, now
+            if elapsed > 0:
+                self.advance(elapsed)
 
     def host_record(self) -> dict[str, Any]:
         with self.lock:
