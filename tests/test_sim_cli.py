@@ -41,7 +41,8 @@ def test_serve_prints_its_url_first_and_answers(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
-        client = open_client(HostTarget(url, auth="basic", user="alice", password="pw-42"))
+        target = HostTarget(url, auth="basic", user="alice", password="pw-42")
+        client = open_client(target)
         hello = client.hello()
         client.close()
     finally:

@@ -1,4 +1,4 @@
-"""WinrmChannel against the loopback server over real HTTP: cost, cleanup, failure kinds."""
+"""WinrmChannel against the loopback server over real HTTP: cost, cleanup, failures."""
 
 from __future__ import annotations
 

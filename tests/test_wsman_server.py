@@ -146,7 +146,8 @@ def test_malformed_xml_is_a_schema_validation_fault(server: WsmanServer) -> None
 def test_bad_credentials_get_401_with_basic_challenge(server: WsmanServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     token = base64.b64encode(f"{USER}:wrong".encode()).decode()
-    conn.request("POST", "/wsman", body=b"<x/>", headers={"Authorization": "Basic " + token})
+    conn.request("POST", "/wsman", body=b"<x/>",
+                 headers={"Authorization": "Basic " + token})
     response = conn.getresponse()
 
     assert response.status == 401

@@ -1,7 +1,7 @@
 """Host addresses and credentials, checked, and the `HostClient` they open.
 
-`HostTarget` holds everything needed to reach one host's WinRM endpoint; its password never
-appears in a repr or a log. `parse_host_url` accepts what a person types ("hv01",
+`HostTarget` holds everything needed to reach one host's WinRM endpoint; its password
+never appears in a repr or a log. `parse_host_url` accepts what a person types ("hv01",
 "hv01:5985", "https://hv01:5986/wsman") and returns the one canonical URL.
 """
 
@@ -41,14 +41,16 @@ def parse_host_url(text: str) -> str:
     given = text.strip()
     if not given:
         raise _config_error("No host address given",
-                            hint="Type a host name, such as hv01 or https://hv01:5986/wsman.")
+                            hint="Type a host name, such as hv01 or "
+                                 "https://hv01:5986/wsman.")
     has_scheme = "://" in given
     try:
         parts = urlsplit(given if has_scheme else "//" + given)
         port = parts.port
     except ValueError as exc:
         raise _config_error(f"{given!r} is not a valid host address", details=str(exc),
-                            hint="Use HOST, HOST:PORT or https://HOST:PORT/wsman.") from exc
+                            hint="Use HOST, HOST:PORT or https://HOST:PORT/wsman.",
+                            ) from exc
 
     scheme = parts.scheme.lower() if has_scheme else (
         "http" if port == DEFAULT_PORTS["http"] else "https")
@@ -74,7 +76,8 @@ def _check_host(host: str, given: str) -> str:
         pass
     if not _HOST_NAME.match(host) or ".." in host:
         raise _config_error(f"{given!r} has no valid host name",
-                            hint="Use a DNS name or an IP address, such as hv01.lab.local.")
+                            hint="Use a DNS name or an IP address, such as "
+                                 "hv01.lab.local.")
     return host.lower()
 
 
@@ -96,8 +99,8 @@ class HostTarget:
         auth: the authentication method.
         user: the account, such as ``LAB\\admin`` or ``admin@lab.local``.
         password: never shown in a repr or logged.
-        ca_trust_path: a PEM bundle trusted for the host's certificate; None uses requests'
-            default CA bundle.
+        ca_trust_path: a PEM bundle trusted for the host's certificate; None uses
+            requests' default CA bundle (certifi), never an environment variable.
         cert_fingerprint: a SHA-256 fingerprint (hex) to pin instead of a CA check.
         verify_tls: False skips certificate checks for this host (an explicit opt-in).
         allow_unencrypted: permit Basic auth over plain HTTP to a non-loopback host.
@@ -160,13 +163,14 @@ class HostTarget:
                 raise _config_error("A certificate fingerprint needs an https address")
 
     def _check_timeouts(self) -> None:
-        if self.operation_timeout_s < 1 or self.read_timeout_s <= self.operation_timeout_s:
+        operation, read = self.operation_timeout_s, self.read_timeout_s
+        if operation < 1 or read <= operation:
             raise _config_error(
                 "The read timeout must be greater than the operation timeout, and both "
                 "at least 1 s",
                 details=f"operation timeout {self.operation_timeout_s} s, read timeout "
                         f"{self.read_timeout_s} s",
-                hint=f"Set the read timeout to at least {self.operation_timeout_s + 10} s.")
+                hint=f"Set the read timeout to at least {operation + 10} s.")
 
     def _check_credentials(self) -> None:
         if self.auth == "certificate":

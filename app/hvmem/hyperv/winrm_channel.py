@@ -1,13 +1,13 @@
 """`WinrmChannel`: agent requests over one WinRM shell with one long-lived agent process.
 
-The channel opens a shell (code page 65001, so names outside ASCII survive), starts the agent
-with its short bootstrap command, and feeds it the script as the first stdin line. Each call
-then costs two HTTP round trips: a Send with the request line and a Receive that returns the
-answer. pywinrm's `get_command_output` retries operation timeouts forever, so the channel
-drives `get_command_output_raw` itself, under each call's own deadline.
+The channel opens a shell (code page 65001, so names outside ASCII survive), starts the
+agent with its short bootstrap command, and feeds it the script as the first stdin line.
+Each call then costs two HTTP round trips: a Send with the request line and a Receive that
+returns the answer. pywinrm's `get_command_output` retries operation timeouts forever, so
+the channel drives `get_command_output_raw` itself, under each call's own deadline.
 
-After any transport failure the shell is closed and the next call opens a new one; a request
-is never resent by the channel, since a write may already have reached the host.
+After any transport failure the shell is closed and the next call opens a new one; a
+request is never resent by the channel, since a write may already have reached the host.
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ class _AgentSession:
                                          agent_script.script_line())
         log.debug("%s: agent started in shell %s", self.target.host, self.shell_id)
 
-    def exchange(self, line: bytes, request_id: int, deadline: Deadline) -> dict[str, Any]:
+    def exchange(self, line: bytes, request_id: int, deadline: Deadline,
+                 ) -> dict[str, Any]:
         """Send one request line and read output until its answer arrives."""
         assert self.shell_id is not None and self.command_id is not None
         self._budget(deadline)
@@ -145,8 +146,9 @@ class _AgentSession:
         """Terminate the agent and delete the shell; failures are logged, not raised."""
         deadline = Deadline(CLEANUP_SECONDS)
         if self.shell_id is not None and self.command_id is not None:
-            self._quietly("end the agent", deadline, lambda: self.protocol.cleanup_command(
-                str(self.shell_id), str(self.command_id)))
+            self._quietly("end the agent", deadline,
+                          lambda: self.protocol.cleanup_command(
+                              str(self.shell_id), str(self.command_id)))
         if self.shell_id is not None:
             self._quietly("close the shell", deadline,
                           lambda: self.protocol.close_shell(str(self.shell_id)))

@@ -1,8 +1,9 @@
 """pywinrm's and requests' exceptions, turned into `HvmemError`s a person can act on.
 
 pywinrm's error model is uneven: network errors arrive as raw `requests` exceptions,
-`WinRMTransportError` is not a `WinRMError`, and a 500 may carry its useful reason only in the
-SOAP body. `translate` takes any of them and gives one kind, summary, details and hint.
+`WinRMTransportError` is not a `WinRMError`, and a 500 may carry its useful reason only in
+the SOAP body. `translate` takes any of them and gives one kind, summary, details and
+hint.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def translate(exc: BaseException, url: str, user: str = "",
     if isinstance(exc, WinRMTransportError):
         return _transport(exc, host)
     if isinstance(exc, WinRMOperationTimeoutError):
-        return timeout_error(host, deadline_s, "the host answered with an operation timeout")
+        return timeout_error(host, deadline_s,
+                             "the host answered with an operation timeout")
     if isinstance(exc, requests.exceptions.SSLError):
         return _tls(exc, url, host)
     if isinstance(exc, requests.exceptions.Timeout):
@@ -67,7 +69,8 @@ def translate(exc: BaseException, url: str, user: str = "",
                  "5986 for https; `winrm quickconfig` on the host) and the firewall.")
     if isinstance(exc, AssertionError):
         return HvmemError(
-            ErrorKind.WSMAN_FAULT, f"{host} answered a different request than the one sent",
+            ErrorKind.WSMAN_FAULT,
+            f"{host} answered a different request than the one sent",
             details=f"The response's RelatesTo did not match the request's MessageID. "
                     f"{exc}", host=host,
             hint="A proxy or load balancer may be mixing connections; connect directly.")
@@ -89,8 +92,8 @@ def _auth(exc: InvalidCredentialsError, host: str, user: str) -> HvmemError:
         details=f"{exc} (user {user!r})" if user else str(exc),
         hint="Check the password; write a domain account as DOMAIN\\user or user@domain; "
              "check the authentication method (Basic works only for local accounts, NTLM "
-             "or Kerberos for domain ones); a local administrator other than the built-in "
-             "one needs remote UAC lifted (LocalAccountTokenFilterPolicy=1).")
+             "or Kerberos for domain ones); a local administrator other than the "
+             "built-in one needs remote UAC lifted (LocalAccountTokenFilterPolicy=1).")
 
 
 def _fault(exc: WSManFaultError, host: str, user: str) -> HvmemError:
@@ -104,7 +107,8 @@ def _fault(exc: WSManFaultError, host: str, user: str) -> HvmemError:
     ) if line)
     if exc.wsman_fault_code in ACCESS_DENIED_CODES:
         return HvmemError(
-            ErrorKind.ACCESS_DENIED, f"{user or 'This account'} may not use WinRM on {host}",
+            ErrorKind.ACCESS_DENIED,
+            f"{user or 'This account'} may not use WinRM on {host}",
             details=details, host=host,
             hint="Use an administrator of the host, or add the account to Remote "
                  "Management Users and Hyper-V Administrators.")
@@ -136,7 +140,8 @@ def _tls(exc: requests.exceptions.SSLError, url: str, host: str) -> HvmemError:
     fingerprint = peer_fingerprint(url)
     details = str(exc)
     if fingerprint:
-        details += f"\nThe host presented a certificate with SHA-256 fingerprint {fingerprint}"
+        details += (f"\nThe host presented a certificate with SHA-256 fingerprint "
+                    f"{fingerprint}")
     return HvmemError(
         ErrorKind.TLS, f"The certificate of {host} is not trusted", details=details,
         host=host,

@@ -33,7 +33,8 @@ def add_parser(commands: Any) -> None:
         f"auth. The password is read from {PASSWORD_ENV}. The first line printed is "
         f"the URL. Runs until interrupted.")
     serve.add_argument("--scenario", default="desktop", metavar="NAME|FILE",
-                       help="a bundled scenario name or a scenario file (default desktop)")
+                       help="a bundled scenario name or a scenario file "
+                       "(default desktop)")
     serve.add_argument("--listen", default="127.0.0.1:0", metavar="127.0.0.1:PORT",
                        help="loopback address and port; port 0 picks a free one")
     serve.add_argument("--user", default="demo", help="the user clients log in as")

@@ -1,8 +1,9 @@
 """The demo host: a scenario served over real WinRM on loopback, inside this process.
 
-`start_demo` loads a scenario, starts `WsmanServer` on a free loopback port with user "demo"
-and a random password, and returns a `DemoHost` whose `target` opens a `HostClient` like any
-real host's. The GUI uses it when no host is given; tests use it as a full-stack fixture.
+`start_demo` loads a scenario, starts `WsmanServer` on a free loopback port with user
+"demo" and a random password, and returns a `DemoHost` whose `target` opens a `HostClient`
+like any real host's. The GUI uses it when no host is given; tests use it as a full-stack
+fixture.
 """
 
 from __future__ import annotations

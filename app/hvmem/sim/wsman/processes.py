@@ -191,7 +191,8 @@ class AgentProcess(SimProcess):
         self._emit(stderr=clixml_error(
             "The agent did not start: the first line of input must be hvmem's agent "
             f"script in base64, but {problem}.\r\n"
-            "    + CategoryInfo          : InvalidData: (:) [], ParentContainsErrorRecordException\r\n"
+            "    + CategoryInfo          : InvalidData: (:) [], "
+            "ParentContainsErrorRecordException\r\n"
             "    + FullyQualifiedErrorId : HvmemAgentScriptMismatch"
         ), exit_code=1)
         return False

@@ -1,8 +1,8 @@
 """`WsmanServer`: a real HTTP/1.1 WS-Management endpoint on loopback, with Basic auth.
 
 pywinrm talks to it exactly as to a Windows host: POST /wsman, SOAP envelopes, keep-alive.
-Each response goes out in one write with TCP_NODELAY set, since Nagle's algorithm and delayed
-ACKs would otherwise add tens of milliseconds to every exchange.
+Each response goes out in one write with TCP_NODELAY set, since Nagle's algorithm and
+delayed ACKs would otherwise add tens of milliseconds to every exchange.
 
 For tests it counts requests by action and shells opened and closed (`stats`), and it can
 delay or fail a given action (`inject`).
@@ -274,7 +274,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if injection.fault is not None:
                     raise injection.fault
             answer = owner.winrs.handle(request, user)
-            action = RESPONSE_ACTIONS.get(request.short_action, request.action + "Response")
+            action = RESPONSE_ACTIONS.get(request.short_action,
+                                          request.action + "Response")
             self._reply(200, envelope(action, relates_to, answer))
         except WsmanFault as fault:
             owner.count("faults")

@@ -1,9 +1,9 @@
 """SOAP for the loopback WS-Management server: parse requests, build responses and faults.
 
-Only what pywinrm (and pypsrp's WinRS layer) send and read is covered: the WinRS actions on
-the `shell/cmd` resource. Responses copy the shapes of real Windows answers, because pywinrm
-reads them loosely (any element named like ``ShellId`` or ``CommandId``) but asserts that
-``a:RelatesTo`` echoes the request's ``a:MessageID`` on Signal and Delete.
+Only what pywinrm (and pypsrp's WinRS layer) send and read is covered: the WinRS actions
+on the `shell/cmd` resource. Responses copy the shapes of real Windows answers, because
+pywinrm reads them loosely (any element named like ``ShellId`` or ``CommandId``) but
+asserts that ``a:RelatesTo`` echoes the request's ``a:MessageID`` on Signal and Delete.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ class WsmanFault(Exception):
     def shell_quota(cls, limit: int) -> WsmanFault:
         return cls("s:Receiver", "w:QuotaLimit",
                    f"The WS-Management service cannot process the request. This user is "
-                   f"allowed a maximum number of {limit} concurrent shells, which has been "
-                   f"exceeded. Close existing shells or raise the quota for this user. ",
+                   f"allowed a maximum number of {limit} concurrent shells, which has "
+                   f"been exceeded. Close existing shells or raise the quota for this "
+                   f"user. ",
                    2150859173)
 
     @classmethod
@@ -119,7 +120,7 @@ class SoapRequest:
 
 
 def message_id_of(data: bytes) -> str:
-    """The MessageID of a request that may not parse, so a fault can still relate to it."""
+    """The MessageID of a request that may not parse, so a fault can relate to it."""
     found = re.search(rb"<(?:\w+:)?MessageID[^>]*>([^<]{1,200})<", data)
     return found.group(1).decode("utf-8", "replace").strip() if found else ""
 
@@ -169,7 +170,8 @@ def parse_duration(text: str) -> float | None:
 
 def envelope(action: str, relates_to: str, body: str = "") -> bytes:
     """A response envelope: fresh MessageID, RelatesTo = the request's MessageID."""
-    namespaces = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in NS.items())
+    namespaces = " ".join(f"xmlns:{prefix}={quoteattr(uri)}"
+                          for prefix, uri in NS.items())
     text = (
         f'<s:Envelope {namespaces} xml:lang="en-US"><s:Header>'
         f"<a:Action>{escape(action)}</a:Action>"

@@ -1,4 +1,5 @@
-"""WinRS shells and commands: the state behind Create, Command, Send, Receive, Signal, Delete.
+"""WinRS shells and commands: the state behind Create, Command, Send, Receive, Signal and
+Delete.
 
 `WinrsService.handle` takes a parsed request and returns the response body, or raises a
 `WsmanFault`. It knows nothing of HTTP; the server around it counts and authenticates.
@@ -168,7 +169,8 @@ class WinrsService:
             try:
                 data = base64.b64decode((stream.text or "").strip(), validate=True)
             except binascii.Error as exc:
-                raise WsmanFault.schema_validation(f"stdin is not base64: {exc}.") from exc
+                raise WsmanFault.schema_validation(
+                    f"stdin is not base64: {exc}.") from exc
             process.write_stdin(data, end=(stream.get("End") or "").lower() == "true")
         return "<rsp:SendResponse/>"
 
@@ -202,7 +204,8 @@ class WinrsService:
         with self._lock:
             shell = self._shells.get(request.shell_id or "")
         if shell is None:
-            raise WsmanFault.invalid_selectors(f"No shell has the id {request.shell_id!r}.")
+            raise WsmanFault.invalid_selectors(
+                f"No shell has the id {request.shell_id!r}.")
         return shell
 
     def _process(self, shell: Shell, command_id: str | None) -> SimProcess:
@@ -235,13 +238,15 @@ def _receive_body(command_id: str, output: Output) -> str:
     for name, data in (("stdout", output.stdout), ("stderr", output.stderr)):
         if data:
             encoded = base64.b64encode(data).decode("ascii")
-            parts.append(f'<rsp:Stream Name="{name}" CommandId={cid}>{encoded}</rsp:Stream>')
+            parts.append(f'<rsp:Stream Name="{name}" CommandId={cid}>{encoded}'
+                         f"</rsp:Stream>")
     if output.exit_code is None:
         parts.append(f'<rsp:CommandState CommandId={cid} State="{STATE_RUNNING}"/>')
     else:
         parts.append(f'<rsp:Stream Name="stdout" CommandId={cid} End="true"/>'
                      f'<rsp:Stream Name="stderr" CommandId={cid} End="true"/>'
                      f'<rsp:CommandState CommandId={cid} State="{STATE_DONE}">'
-                     f"<rsp:ExitCode>{output.exit_code}</rsp:ExitCode></rsp:CommandState>")
+                     f"<rsp:ExitCode>{output.exit_code}</rsp:ExitCode>"
+                     f"</rsp:CommandState>")
     parts.append("</rsp:ReceiveResponse>")
     return "".join(parts)
