@@ -342,7 +342,8 @@ function Get-VmExtras {
     # becomes null (unknown) with a note, not a failed listing.
     try {
         foreach ($processor in @(Hyper-V\Get-VMProcessor -VM $Vms)) {
-            $extras.processor[[string]$processor.VMId] = $processor
+            $processorKey = [string]$processor.VMId
+            if ($processorKey) { $extras.processor[$processorKey] = $processor }
         }
     } catch {
         $extras.processor = $null
@@ -356,7 +357,9 @@ function Get-VmExtras {
         try {
             $extras.gpu = @{}
             foreach ($adapter in @(Hyper-V\Get-VMGpuPartitionAdapter -VM $Vms)) {
-                $extras.gpu[[string]$adapter.VMId] = $true
+                $adapterKey = [string]$adapter.VMId
+                if (-not $adapterKey) { throw 'an adapter does not name its VM' }
+                $extras.gpu[$adapterKey] = $true
             }
         } catch {
             $extras.gpu = $null
@@ -601,9 +604,9 @@ function Invoke-SetMemoryOp {
     $current = Get-VmRecord $vm
     $differ = @(Get-ConflictFields $expected $current)
     if ($differ.Count -gt 0) {
-        $text = 'The VM changed since it was read (' + ($differ -join ', ') +
-            '); nothing was changed.'
-        $extra = [ordered]@{ current = $current; fields = $differ }
+        $text = "The VM '" + $current.name + "' changed since it was read (" +
+            ($differ -join ', ') + '); nothing was changed.'
+        $extra = [ordered]@{ current = $current; moved = $differ }
         throw (New-Failure 'conflict' $text $extra)
     }
 
@@ -615,7 +618,10 @@ function Invoke-SetMemoryOp {
     } catch {
         $failures.Add($_)
     }
-    foreach ($item in @($setErrors)) { Add-DistinctError $failures $item }
+    # foreach, not @(): @($null) would be one empty "error" when binding failed early.
+    foreach ($item in $setErrors) {
+        if ($null -ne $item) { Add-DistinctError $failures $item }
+    }
 
     # What the VM has now is the truth either way; a partial change shows there.
     $after = Get-VmRecord (Get-VmById $id)
