@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from hvmem.hyperv.client import ConflictError, HostClient, HostOperationError
 from hvmem.hyperv.protocol import MARKER, LineDecoder
 from hvmem.model import MIB, MemoryChange
 from hvmem.sim.agent import SimAgent, run_stdio
+from hvmem.sim.messages import Texts
 from hvmem.sim.records import GET_VM, SET_VM_MEMORY
 from hvmem.sim.scenario import load_scenario
 
@@ -195,6 +197,12 @@ def test_garbage_lines_get_bad_request_answers(agent: SimAgent, line: str) -> No
     assert json.loads(out[len(MARKER):])["error"]["kind"] == "bad_request"
 
 
+def test_a_bom_before_the_first_request_is_ignored(agent: SimAgent) -> None:
+    out = agent.handle_line('\ufeff{"id": 1, "op": "hello", "args": {}}')
+
+    assert json.loads(out[len(MARKER):])["ok"] is True
+
+
 def test_answers_travel_through_the_protocol_decoder(agent: SimAgent) -> None:
     decoder = LineDecoder()
     line = agent.handle_line('{"id": 11, "op": "get_vm", "args": {"vm_id": "%s"}}'
@@ -240,3 +248,37 @@ def test_host_client_sees_partial_result_and_conflict() -> None:
 
     assert partial.value.vm_after is not None
     assert 8192 < partial.value.vm_after.assigned_mb < 32768
+
+
+def test_many_threads_keep_the_host_consistent() -> None:
+    host = load_scenario("desktop")
+    agent = SimAgent(host)
+    names = ["dev-win11", "ubuntu-lts", "nested-lab"]
+    ids = {name: vm_named(agent, name)["id"] for name in names}
+
+    def churn(name: str) -> None:
+        for size in [6144, 4096, 5120, 4096] * 10:
+            vm = agent.handle({"id": 1, "op": "get_vm", "args": {"vm_id": ids[name]}})
+            record = vm["result"]["vm"]
+            agent.handle({"id": 2, "op": "set_memory", "args": {
+                "vm_id": ids[name], "changes": {"startup_bytes": size * MIB},
+                "expected": {key: record[key] for key in EXPECTED_KEYS}}})
+
+    threads = [threading.Thread(target=churn, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    held = sum(vm.assigned_mb for vm in host.vms() if vm.holds_memory)
+    assert host.available_mb() == host.total_mb - host.reserve_mb - held
+    final = {name: vm_named(agent, name) for name in names}
+    assert final["dev-win11"]["startup_bytes"] == 5120 * MIB  # its guest uses 5120
+    assert all(vm["startup_bytes"] == vm["assigned_bytes"] for vm in final.values())
+
+
+def test_scenario_texts_override_the_language_table() -> None:
+    host = load_scenario("desktop")
+    host.texts = Texts("en-US", {"status.normal": "Running fine"})
+
+    assert vm_named(SimAgent(host), "web-dm")["status"] == "Running fine"

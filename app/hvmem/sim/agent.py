@@ -52,7 +52,8 @@ class SimAgent:
     def handle_line(self, line: str) -> str:
         """One request line -> one answer line (marker first, no newline)."""
         try:
-            request = json.loads(line)
+            # A UTF-8 BOM may lead the first line a Windows pipe delivers.
+            request = json.loads(line.lstrip("\ufeff"))
         except ValueError as exc:
             return encode_answer(error_answer(None, "bad_request",
                                               f"request is not JSON: {exc}"))
