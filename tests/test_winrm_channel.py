@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -241,3 +242,35 @@ def test_a_slow_answer_is_a_timeout_not_a_hang(server: WsmanServer,
     assert caught.value.kind is ErrorKind.TIMEOUT
     assert caught.value.summary == "127.0.0.1 did not answer within 1 s"
     assert server.stats.open_shells == 0
+
+
+def test_a_simulator_failure_is_a_fault_not_a_dropped_connection(
+        make_server: ServerFactory) -> None:
+    def broken_factory() -> LineHandler:
+        raise RuntimeError("scenario state is corrupt")
+
+    server = make_server(broken_factory)
+    channel = WinrmChannel(target_for(server.url))
+
+    with pytest.raises(HvmemError) as caught:
+        channel.call("hello", {}, timeout=10)
+
+    assert caught.value.kind is ErrorKind.WSMAN_FAULT
+    assert "scenario state is corrupt" in caught.value.summary
+    assert server.stats.open_shells == 0
+
+
+def test_the_password_never_reaches_the_log(server: WsmanServer,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    channel = WinrmChannel(target_for(server.url))
+    bad = WinrmChannel(target_for(server.url, password="wrong-" + PASSWORD))
+
+    channel.call("hello", {}, timeout=10)
+    channel.close()
+    with pytest.raises(HvmemError) as caught:
+        bad.call("hello", {}, timeout=10)
+
+    assert caplog.records  # debug logging was on and produced lines
+    assert PASSWORD not in caplog.text
+    assert PASSWORD not in str(caught.value) + caught.value.details + caught.value.hint

@@ -278,9 +278,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                           request.action + "Response")
             self._reply(200, envelope(action, relates_to, answer))
         except WsmanFault as fault:
-            owner.count("faults")
-            log.debug("wsman fault %s: %s", fault.subcode, fault.reason)
-            self._reply(500, fault_envelope(fault, relates_to, "127.0.0.1"))
+            self._fault(owner, fault, relates_to)
+        except Exception as exc:  # a simulator bug: answer like a host's internal error
+            log.exception("simulated WinRM endpoint failed on a request")
+            self._fault(owner, WsmanFault("s:Receiver", "w:InternalError",
+                                          f"The simulated host failed: {exc!r}"),
+                        relates_to)
+
+    def _fault(self, owner: WsmanServer, fault: WsmanFault, relates_to: str) -> None:
+        owner.count("faults")
+        log.debug("wsman fault %s: %s", fault.subcode, fault.reason)
+        self._reply(500, fault_envelope(fault, relates_to, "127.0.0.1"))
 
     def _read_body(self) -> bytes | None:
         try:
