@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
+
+import pytest
 
 from hvmem.errors import ErrorKind, HvmemError
 from hvmem.gui import app
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes (capsys swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+@pytest.fixture
+def hvmem_log_to_stderr(monkeypatch: Any) -> None:
+    """hvmem's logger as `hvmem` sets it up: warnings and up on stderr."""
+    handler = _CurrentStderrHandler()
+    handler.setLevel(logging.WARNING)
+    monkeypatch.setattr(logging.getLogger("hvmem"), "handlers", [handler])
 
 
 def test_demo_session_names_the_simulated_host_and_stops_it(qapp: Any) -> None:
@@ -22,7 +43,8 @@ def test_demo_session_names_the_simulated_host_and_stops_it(qapp: Any) -> None:
 
 
 def test_a_start_failure_is_a_sentence_and_a_box(qapp: Any, fake_notifier: Any,
-                                                 capsys: Any) -> None:
+                                                 capsys: Any,
+                                                 hvmem_log_to_stderr: None) -> None:
     def no_session(_args: argparse.Namespace) -> Any:
         raise HvmemError(ErrorKind.UNREACHABLE, "HV01 does not answer on port 5985",
                          details="ConnectTimeout", hint="Check that WinRM is enabled.")
@@ -38,8 +60,8 @@ def test_a_start_failure_is_a_sentence_and_a_box(qapp: Any, fake_notifier: Any,
     assert shown.kind == "blocking" and "Check that WinRM" in shown.message.informative
 
 
-def test_an_unexpected_start_failure_is_still_a_sentence(qapp: Any, fake_notifier: Any,
-                                                         capsys: Any) -> None:
+def test_an_unexpected_start_failure_is_still_a_sentence(
+        qapp: Any, fake_notifier: Any, capsys: Any, hvmem_log_to_stderr: None) -> None:
     def broken(_args: argparse.Namespace) -> Any:
         raise ValueError("scenario file is empty")
 

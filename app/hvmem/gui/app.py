@@ -82,7 +82,9 @@ def startup_message(exc: BaseException) -> ResultMessage:
 
 def report_startup_failure(exc: BaseException, notifier: Notifier | None) -> None:
     """Say why the window cannot start: a sentence on stderr, and a box when possible."""
-    log.error("the window cannot start", exc_info=exc)
+    # The traceback goes to the log file (debug); stderr gets sentences only.
+    log.error("the window cannot start: %s", exc)
+    log.debug("why the window cannot start", exc_info=exc)
     message = startup_message(exc)
     print(message.summary, file=sys.stderr)
     for line in (message.informative, message.details):
@@ -98,7 +100,8 @@ def _install_excepthook(notifier: Notifier) -> None:
     def hook(kind: type[BaseException], exc: BaseException,
              tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, exc, tb))
-        log.error("unexpected error:\n%s", text)
+        log.error("unexpected error: %s: %s", kind.__name__, exc)
+        log.debug("unexpected error:\n%s", text)
         notifier.error(f"hvmem failed unexpectedly: {kind.__name__}: {exc}",
                        details=text,
                        informative="This is a bug in hvmem; the log file has it all.")

@@ -66,7 +66,9 @@ class _Task(QRunnable):
         except HvmemError as exc:
             self._post(self._job_id, False, exc)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI
-            log.error("%s failed unexpectedly", self._description, exc_info=True)
+            # Stderr shows warnings and up: a sentence there, the traceback in the file.
+            log.error("%s failed unexpectedly: %r", self._description, exc)
+            log.debug("%s failed unexpectedly", self._description, exc_info=True)
             wrapped = HvmemError(
                 ErrorKind.INTERNAL,
                 f"hvmem failed unexpectedly while doing this: {self._description}",
