@@ -137,3 +137,14 @@ def test_a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not(
 
     assert answer["ok"] is True
     assert caught.value.kind is ErrorKind.TLS
+
+
+def test_without_a_ca_file_the_system_store_is_trusted(
+        https_server: WsmanServer, certificate: tuple[Path, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # OpenSSL's default verify paths, which the system store is read from, honour this.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+
+    answer = _call(target_for(https_server.url))
+
+    assert answer["ok"] is True

@@ -99,8 +99,9 @@ class HostTarget:
         auth: the authentication method.
         user: the account, such as ``LAB\\admin`` or ``admin@lab.local``.
         password: never shown in a repr or logged.
-        ca_trust_path: a PEM bundle trusted for the host's certificate; None uses
-            requests' default CA bundle (certifi), never an environment variable.
+        ca_trust_path: a PEM bundle trusted for the host's certificate; None trusts the
+            operating system's store and requests' bundle, never an environment
+            variable.
         cert_fingerprint: a SHA-256 fingerprint (hex) to pin instead of a CA check.
         verify_tls: False skips certificate checks for this host (an explicit opt-in).
         allow_unencrypted: permit Basic auth over plain HTTP to a non-loopback host.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -52,15 +53,23 @@ class Deadline:
         return self._end - time.monotonic()
 
 
-class _FingerprintAdapter(requests.adapters.HTTPAdapter):
-    """Checks the host's certificate against a pinned SHA-256 fingerprint (urllib3)."""
+class _TrustAdapter(requests.adapters.HTTPAdapter):
+    """How an https host's certificate is trusted when no CA file is chosen.
 
-    def __init__(self, fingerprint: str) -> None:
+    With a pinned fingerprint, urllib3 compares the certificate's SHA-256 with it. Without
+    one, the operating system's store is trusted (on Windows, where a domain's CA usually
+    lives), on top of requests' own bundle.
+    """
+
+    def __init__(self, fingerprint: str | None) -> None:
         self._fingerprint = fingerprint
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_fingerprint"] = self._fingerprint
+        if self._fingerprint:
+            kwargs["assert_fingerprint"] = self._fingerprint
+        else:
+            kwargs["ssl_context"] = ssl.create_default_context()
         super().init_poolmanager(*args, **kwargs)
 
 
@@ -91,11 +100,14 @@ def build_protocol(target: HostTarget) -> Protocol:
                          f"{target.host}", details=str(exc), host=target.host,
                          hint="Check the authentication method and certificate files; "
                               "Kerberos and CredSSP need pywinrm's extras.") from exc
-    if target.cert_fingerprint:
+    # Only for https: over http, building the session may already send a request.
+    if target.uses_tls and target.cert_fingerprint:
         session = protocol.transport.build_session()
-        session.mount("https://", _FingerprintAdapter(
+        session.mount("https://", _TrustAdapter(
             normalise_fingerprint(target.cert_fingerprint)))
         session.verify = False
+    elif target.uses_tls and target.verify_tls and target.ca_trust_path is None:
+        protocol.transport.build_session().mount("https://", _TrustAdapter(None))
     return protocol
 
 
