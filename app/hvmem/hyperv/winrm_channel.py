@@ -39,6 +39,7 @@ from hvmem.hyperv.winrm_errors import (
 log = logging.getLogger("hvmem.host")
 
 CODEPAGE_UTF8 = 65001
+STDERR_KEPT = 64 * 1024
 CLEANUP_SECONDS = 5.0  # the most closing a shell may add to a failed call
 
 
@@ -147,7 +148,9 @@ class _AgentSession:
                     self.shell_id, self.command_id)
             except WinRMOperationTimeoutError:
                 continue  # no output yet; the deadline decides when to stop
-            self.stderr += stderr
+            if stderr:  # kept for the error if the agent dies; a tail is enough
+                log.debug("%s: agent stderr: %r", self.target.host, stderr[:500])
+                self.stderr = (self.stderr + stderr)[-STDERR_KEPT:]
             answer = self._take_answer(stdout, request_id)
             if answer is not None:
                 return answer
