@@ -126,7 +126,7 @@ def run(args: argparse.Namespace,
     try:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("hvmem")
-        app.setStyle("Fusion")
+        QApplication.setStyle("Fusion")
         notifier = notifier_factory()
         session = session_factory(args)
     except Exception as exc:  # noqa: BLE001 - every start failure becomes a sentence

@@ -43,6 +43,8 @@ _STYLE = {
     "warning": "color: #8a5300;",
     "note": "color: #5a5a5a;",
     "host": "color: #1f5fa8;",
+    "banner": "background: #fff4ce; border: 1px solid #d9b44a; padding: 6px;"
+              " color: #3a3000;",
 }
 
 
@@ -286,7 +288,7 @@ class MemoryPage(QWidget):
         reasons = {state.reason for state in states.values()}
         all_blocked = len(reasons) == 1 and not any(s.enabled for s in states.values())
         banner = next(iter(reasons)) if all_blocked else ""
-        _set_message(self.state_banner, banner, "note")
+        _set_message(self.state_banner, banner, "banner")
 
         shown: set[str] = set()
         for name, state in states.items():

@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QMessageBox,
+    QSizePolicy,
+    QSpacerItem,
+    QWidget,
+)
 
 from hvmem.errors import HvmemError
 from hvmem.gui.result_dialog import ResultMessage, describe_error
@@ -34,6 +40,13 @@ class ErrorBox(QMessageBox):
             # QMessageBox keeps the detailed text collapsed behind "Show Details...".
             self.setDetailedText(message.details)
         self.setStandardButtons(QMessageBox.StandardButton.Ok)
+        # QMessageBox sizes itself to its text's first guess; host texts read better
+        # wider, so a spacer across the bottom sets a floor.
+        grid = self.layout()
+        if isinstance(grid, QGridLayout):
+            spacer = QSpacerItem(520, 0, QSizePolicy.Policy.Minimum,
+                                 QSizePolicy.Policy.Expanding)
+            grid.addItem(spacer, grid.rowCount(), 0, 1, grid.columnCount())
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
 

@@ -94,7 +94,9 @@ def _details(result: ApplyResult) -> str:
 
 def _reason(result: ApplyResult) -> str:
     if result.host_errors:
-        return f"Hyper-V says: {result.host_text()}"
+        # The whole first record: its first line often only names the device ("Failed to
+        # modify device 'Memory'."), the reason follows on the next lines.
+        return "Hyper-V says: " + " ".join(result.host_errors[0].message.split())
     if result.reasons:
         return "\n".join(f"[{f.rule}] {f.message}" for f in result.reasons)
     if result.error is not None:

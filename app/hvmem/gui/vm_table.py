@@ -178,6 +178,6 @@ class VmSortProxy(QSortFilterProxyModel):
         if left_key != right_key:
             return bool(left_key < right_key)
         # Equal keys: fall back to the name, so equal rows keep a stable order.
-        left_name = left.siblingAtColumn(0).data(SORT_ROLE)
-        right_name = right.siblingAtColumn(0).data(SORT_ROLE)
+        left_name = left.sibling(left.row(), 0).data(SORT_ROLE)
+        right_name = right.sibling(right.row(), 0).data(SORT_ROLE)
         return bool(left_name < right_name)
