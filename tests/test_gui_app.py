@@ -89,3 +89,38 @@ def test_a_named_host_opens_as_hvmem_list_would(qapp: Any, demo_host: Any,
     assert not session.simulated
     assert session.title == session.name == session.client.name
     assert len(inventory.vms) == len(demo_host.sim_host.vms())
+
+
+def test_run_shows_the_demo_and_stops_it_when_the_window_closes(
+        qapp: Any, qtbot: Any, fake_notifier: Any) -> None:
+    import sys
+
+    from PySide6.QtCore import QTimer
+
+    from hvmem.gui.main_window import MainWindow
+
+    sessions: list[Any] = []
+    titles: list[str] = []
+
+    def demo(_args: argparse.Namespace) -> Any:
+        sessions.append(app.open_demo_session(seed=1))
+        return sessions[-1]
+
+    def close_when_shown() -> None:
+        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)
+                   and w.isVisible() and w.inventory is not None]
+        if not windows:
+            QTimer.singleShot(50, close_when_shown)
+            return
+        titles.append(windows[0].windowTitle())
+        windows[0].close()
+
+    hook = sys.excepthook
+    QTimer.singleShot(50, close_when_shown)
+    status = app.run(argparse.Namespace(), notifier_factory=lambda: fake_notifier,
+                     session_factory=demo)
+
+    assert status == 0
+    assert titles == ["hvmem — DESKTOP-HV (simulated Hyper-V host)"]
+    assert sessions[0].closers == []  # client closed and demo stopped
+    assert sys.excepthook is hook

@@ -94,8 +94,8 @@ def report_startup_failure(exc: BaseException, notifier: Notifier | None) -> Non
         notifier.show_blocking(message)
 
 
-def _install_excepthook(notifier: Notifier) -> None:
-    """An exception escaping a slot is logged and shown, instead of a bare traceback."""
+def _excepthook(notifier: Notifier) -> Callable[..., None]:
+    """A hook that logs and shows an exception escaping a slot, instead of a traceback."""
 
     def hook(kind: type[BaseException], exc: BaseException,
              tb: TracebackType | None) -> None:
@@ -106,7 +106,7 @@ def _install_excepthook(notifier: Notifier) -> None:
                        details=text,
                        informative="This is a bug in hvmem; the log file has it all.")
 
-    sys.excepthook = hook
+    return hook
 
 
 def run(args: argparse.Namespace,
@@ -133,12 +133,25 @@ def run(args: argparse.Namespace,
         report_startup_failure(exc, notifier)
         return 1
 
-    window = MainWindow(session, notifier=notifier)
-    window.show()
-    window.start()
-    _install_excepthook(notifier)
+    previous_hook = sys.excepthook
+    window: MainWindow | None = None
     try:
+        window = MainWindow(session, notifier=notifier)
+        window.show()
+        window.start()
+        sys.excepthook = _excepthook(notifier)
         return int(app.exec())
     finally:
-        window.shutdown()
+        sys.excepthook = previous_hook
+        if window is not None:
+            window.shutdown()
+        _close_quietly(session)
+
+
+def _close_quietly(session: HostSession) -> None:
+    # At exit the user's work is done; a host that fails to close is worth a log line,
+    # not a traceback.
+    try:
         session.close()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("closing %s failed: %s", session.name, exc)
