@@ -86,7 +86,8 @@ def _no_threads_left() -> Iterator[None]:
     while left and time.monotonic() < deadline:
         time.sleep(0.02)
         left = _live_threads() - before
-    assert not left, f"threads left running after the test: {sorted(t.name for t in left)}"
+    names = sorted(t.name for t in left)
+    assert not left, f"threads left running after the test: {names}"
 
     import sys
 

@@ -39,7 +39,7 @@ def test_demo_session_names_the_simulated_host_and_stops_it(qapp: Any) -> None:
 
     assert session.simulated
     assert session.title == f"{inventory.host.name} (simulated Hyper-V host)"
-    assert session.closers == []  # each closer ran once (the thread guard checks the rest)
+    assert session.closers == []  # each ran once; the thread guard checks the server
 
 
 def test_a_start_failure_is_a_sentence_and_a_box(qapp: Any, fake_notifier: Any,

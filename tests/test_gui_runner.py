@@ -1,4 +1,4 @@
-"""The runner and the poller: work off the GUI thread, answers on it, polls never overlap."""
+"""The runner and the poller: work off the GUI thread, answers on it, no overlap."""
 
 from __future__ import annotations
 
@@ -132,4 +132,5 @@ def test_repeated_failures_warn_once(runner: Any, qtbot: Any, caplog: Any) -> No
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "HV01 does not answer" in warnings[0].getMessage()
     assert states == [PollState.FAILING]
-    assert poller.last_error is not None and poller.last_error.kind is ErrorKind.UNREACHABLE
+    assert poller.last_error is not None
+    assert poller.last_error.kind is ErrorKind.UNREACHABLE

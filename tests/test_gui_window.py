@@ -13,7 +13,8 @@ from hvmem.model import Inventory, VmSnapshot
 
 def table_names(window: Any) -> list[str]:
     proxy = window.proxy
-    return [proxy.index(row, COLUMN_INDEX["Name"]).data() for row in range(proxy.rowCount())]
+    column = COLUMN_INDEX["Name"]
+    return [proxy.index(row, column).data() for row in range(proxy.rowCount())]
 
 
 def cell(window: Any, vm_name: str, column: str) -> str:
