@@ -152,3 +152,18 @@ def test_results_arrive_on_the_gui_thread(demo_window: Any, qtbot: Any) -> None:
 
     assert threads == [True]
     qtbot.waitUntil(lambda: not dialog.isVisible())  # OK closes after an applied change
+
+
+def test_an_untouched_startup_follows_the_host(demo_window: Any) -> None:
+    dialog = open_dialog(demo_window, "dev-win11")
+    same = demo_window.inventory
+    vm = vm_named(same, "dev-win11")
+    moved = replace(vm, memory=replace(vm.memory, startup_mb=3072), assigned_mb=3072)
+
+    dialog.on_inventory(Inventory(same.host, tuple(
+        moved if v.id == vm.id else v for v in same.vms)))
+
+    assert dialog.page.startup_spin.value() == 3072
+    assert dialog.page.assigned_label.text() == "Assigned now: 3072 MB"
+    assert dialog.page.host_hints["startup_mb"].isHidden()
+    assert dialog.page.edited == set() and not dialog.apply_button.isEnabled()

@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.poller.inventory_arrived.connect(self.on_inventory)
         self.poller.poll_failed.connect(self.on_poll_failed)
         self.poller.state_changed.connect(self._show_poll_state)
-        self.resize(1180, 720)
+        self.resize(1280, 720)
 
     # --- building -----------------------------------------------------------------
 
