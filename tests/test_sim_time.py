@@ -166,3 +166,21 @@ def test_the_agent_catches_up_with_a_followed_clock() -> None:
     agent.handle({"id": 2, "op": "list", "args": {}})
 
     assert dev.uptime_s == start + 50 and host.clock_s == 50
+
+
+def test_a_live_demo_host_moves_in_real_time() -> None:
+    """The window's demo host lives: its clock follows the wall clock."""
+    from hvmem.sim.demo import start_demo
+
+    now = [0.0]
+    with start_demo("desktop", live=True) as demo:
+        assert demo.sim_host.living is True
+        demo.sim_host.follow_wall_clock(lambda: now[0])
+        client = demo.client()
+        try:
+            before = {vm.name: vm.uptime_s for vm in client.list().vms}
+            now[0] = 90.0
+            after = {vm.name: vm.uptime_s for vm in client.list().vms}
+        finally:
+            client.close()
+    assert after["dev-win11"] == before["dev-win11"] + 90

@@ -34,7 +34,7 @@ def open_demo_session(scenario: str = DEMO_SCENARIO,
     """Start the demo host and return a session that stops it when closed."""
     from hvmem.sim.demo import start_demo
 
-    demo = start_demo(scenario=scenario, seed=seed)
+    demo = start_demo(scenario=scenario, seed=seed, live=True)
     try:
         client = demo.client()
     except BaseException:

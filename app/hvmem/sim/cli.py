@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -39,6 +40,9 @@ def add_parser(commands: Any) -> None:
                        help="loopback address and port; port 0 picks a free one")
     serve.add_argument("--user", default="demo", help="the user clients log in as")
     serve.add_argument("--seed", type=int, default=None, help="seed for the living model")
+    serve.add_argument("--live", action="store_true",
+                       help="let the host live in real time (demand drifts, Dynamic "
+                       "Memory follows it); figures stay put without it")
     serve.set_defaults(handler=run_serve)
 
     agent = actions.add_parser(
@@ -88,6 +92,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
     try:
         sim_host = load_scenario(args.scenario, seed=args.seed)
+        if getattr(args, "live", False):
+            sim_host.living = True
+            sim_host.follow_wall_clock(time.monotonic)
         server = WsmanServer(lambda: SimAgent(sim_host), {args.user: password},
                              host=host, port=port)
     except HvmemError as exc:

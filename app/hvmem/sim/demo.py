@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from hvmem.hyperv.client import HostClient, Timeouts
@@ -58,13 +59,21 @@ class DemoHost:
 
 
 def start_demo(scenario: str = "desktop", *, seed: int | None = None,
-               receive_wait: float = 0.5) -> DemoHost:
+               receive_wait: float = 0.5, live: bool = False) -> DemoHost:
     """Load `scenario` and serve it on loopback.
+
+    Args:
+        live: let the host live in real time (uptimes grow, demand drifts, Dynamic
+            Memory follows it), as the window's demo does. Off by default so that tests
+            see exact, unmoving figures.
 
     Raises:
         ScenarioError: the scenario is missing or invalid.
     """
     sim_host = load_scenario(scenario, seed=seed)
+    if live:
+        sim_host.living = True
+        sim_host.follow_wall_clock(time.monotonic)
     password = secrets.token_urlsafe(18)
     server = WsmanServer(lambda: SimAgent(sim_host), {DEMO_USER: password},
                          receive_wait=receive_wait).start()
