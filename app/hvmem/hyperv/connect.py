@@ -19,6 +19,10 @@ from hvmem.hyperv.client import HostClient, Timeouts
 AuthMethod = Literal["basic", "ntlm", "kerberos", "credssp", "certificate"]
 AUTH_METHODS: tuple[AuthMethod, ...] = ("basic", "ntlm", "kerberos", "credssp",
                                         "certificate")
+# How the agent runs on the host: one long-lived process fed line by line, one process
+# per request fed its request and then end of input, or the first that works.
+AgentMode = Literal["auto", "persistent", "per-request"]
+AGENT_MODES: tuple[AgentMode, ...] = ("auto", "persistent", "per-request")
 DEFAULT_PORTS = {"http": 5985, "https": 5986}
 
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
@@ -110,6 +114,10 @@ class HostTarget:
         operation_timeout_s: how long the host may hold one request (WS-Man
             OperationTimeout).
         read_timeout_s: how long to wait for any HTTP answer; must exceed the former.
+        agent_mode: "auto" tries a long-lived agent and falls back to one agent process
+            per request when its first (read-only) request gets no answer within
+            `probe_s`; the other two force a mode.
+        probe_s: how long "auto" waits for the first answer before falling back.
     """
 
     url: str
@@ -125,6 +133,13 @@ class HostTarget:
     proxy: str | None = None
     operation_timeout_s: int = 20
     read_timeout_s: int = 30
+    agent_mode: AgentMode = "auto"
+    probe_s: float = 8.0
+
+    def __post_init__(self) -> None:
+        # Timeouts pywinrm would reject are refused where they are entered, not later
+        # at connect time (F08).
+        check_timeouts(self.operation_timeout_s, self.read_timeout_s)
 
     @property
     def host(self) -> str:
@@ -147,7 +162,13 @@ class HostTarget:
         if self.auth not in AUTH_METHODS:
             raise _config_error(f"Unknown authentication method {self.auth!r}",
                                 hint="Use one of: " + ", ".join(AUTH_METHODS) + ".")
-        self._check_timeouts()
+        check_timeouts(self.operation_timeout_s, self.read_timeout_s)
+        if self.agent_mode not in AGENT_MODES:
+            raise _config_error(f"Unknown agent mode {self.agent_mode!r}",
+                                hint="Use one of: " + ", ".join(AGENT_MODES) + ".")
+        if not self.probe_s > 0:
+            raise _config_error("The agent probe time must be more than 0 s",
+                                details=f"probe time {self.probe_s} s")
         self._check_credentials()
         if (self.auth == "basic" and not self.uses_tls and not self.allow_unencrypted
                 and not is_loopback(self.host)):
@@ -163,16 +184,6 @@ class HostTarget:
             if not self.uses_tls:
                 raise _config_error("A certificate fingerprint needs an https address")
 
-    def _check_timeouts(self) -> None:
-        operation, read = self.operation_timeout_s, self.read_timeout_s
-        if operation < 1 or read <= operation:
-            raise _config_error(
-                "The read timeout must be greater than the operation timeout, and both "
-                "at least 1 s",
-                details=f"operation timeout {self.operation_timeout_s} s, read timeout "
-                        f"{self.read_timeout_s} s",
-                hint=f"Set the read timeout to at least {operation + 10} s.")
-
     def _check_credentials(self) -> None:
         if self.auth == "certificate":
             if not self.uses_tls or not self.cert_pem or not self.cert_key_pem:
@@ -181,6 +192,28 @@ class HostTarget:
         elif self.auth != "kerberos" and not self.user:
             raise _config_error(f"{self.auth.upper()} authentication needs a user name",
                                 hint="Type DOMAIN\\user, user@domain or a local user.")
+
+
+def check_timeouts(operation_timeout_s: object, read_timeout_s: object) -> None:
+    """Refuse a pair of WinRM timeouts that pywinrm would reject when connecting.
+
+    pywinrm's rule: the read timeout must exceed the operation timeout, and both must be
+    whole seconds above 0.
+
+    Raises:
+        HvmemError: kind CONFIG, naming that rule.
+    """
+    operation, read = operation_timeout_s, read_timeout_s
+    rule = ("The read timeout must be greater than the operation timeout, and both "
+            "at least 1 s")
+    details = f"operation timeout {operation!r} s, read timeout {read!r} s"
+    if (not isinstance(operation, int) or not isinstance(read, int)
+            or isinstance(operation, bool) or isinstance(read, bool)):
+        raise _config_error(rule + " (whole seconds)", details=details)
+    if operation < 1 or read <= operation:
+        raise _config_error(rule, details=details,
+                            hint=f"Set the read timeout to at least "
+                                 f"{max(operation, 1) + 10} s.")
 
 
 def normalise_fingerprint(text: str) -> str:

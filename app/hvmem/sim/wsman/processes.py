@@ -133,11 +133,16 @@ class AgentProcess(SimProcess):
     Args:
         encoding: the shell's code page as a Python codec.
         handler: answers request lines; made fresh for this process.
+        stdin_at_end: hold back all input until a Send marks its end, like a host whose
+            stdin is not delivered line by line.
     """
 
-    def __init__(self, encoding: str, handler: LineHandler) -> None:
+    def __init__(self, encoding: str, handler: LineHandler,
+                 stdin_at_end: bool = False) -> None:
         super().__init__(encoding)
         self._handler = handler
+        self._stdin_at_end = stdin_at_end
+        self._held = bytearray()
         self._stdin = bytearray()
         self._stdin_ended = False
         self._script_checked = False
@@ -146,7 +151,11 @@ class AgentProcess(SimProcess):
 
     def write_stdin(self, data: bytes, end: bool) -> None:
         with self._changed:
-            self._stdin += data
+            if self._stdin_at_end and not end:
+                self._held += data
+                return
+            self._stdin += self._held + data
+            self._held.clear()
             self._stdin_ended = self._stdin_ended or end
             self._changed.notify_all()
 

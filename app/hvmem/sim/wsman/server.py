@@ -93,12 +93,15 @@ class WsmanServer:
         ssl_context: serve HTTPS with this server context.
         receive_wait: the longest an empty Receive waits before the w:TimedOut fault.
         max_shells_per_user: refuse more open shells per user with a quota fault.
+        stdin_at_end: simulate a host that delivers a command's stdin only when a Send
+            marks its end (a long-lived agent then never answers).
     """
 
     def __init__(self, agent_factory: AgentFactory, users: dict[str, str],
                  host: str = "127.0.0.1", port: int = 0,
                  ssl_context: ssl.SSLContext | None = None, receive_wait: float = 0.5,
-                 max_shells_per_user: int | None = None) -> None:
+                 max_shells_per_user: int | None = None,
+                 stdin_at_end: bool = False) -> None:
         self._users = dict(users)
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
@@ -110,7 +113,7 @@ class WsmanServer:
         self._httpd = _HttpServer((host, port), _Handler, self)
         self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}/wsman"
         self.winrs = WinrsService(agent_factory, self.url, receive_wait,
-                                  max_shells_per_user, self._count_event)
+                                  max_shells_per_user, self._count_event, stdin_at_end)
 
     @property
     def port(self) -> int:

@@ -75,12 +75,14 @@ class WinrsService:
         receive_wait: the longest a Receive waits for output before w:TimedOut.
         max_shells_per_user: like Windows' MaxShellsPerUser; None for no limit.
         on_event: called with "shell_opened", "shell_closed" or "command_started".
+        stdin_at_end: agent processes see their input only once a Send ends it.
     """
 
     def __init__(self, agent_factory: AgentFactory, endpoint: str, receive_wait: float,
                  max_shells_per_user: int | None,
-                 on_event: Callable[[str], None]) -> None:
+                 on_event: Callable[[str], None], stdin_at_end: bool = False) -> None:
         self._agent_factory = agent_factory
+        self.stdin_at_end = stdin_at_end
         self._endpoint = endpoint
         self._receive_wait = receive_wait
         self._max_shells = max_shells_per_user
@@ -152,7 +154,8 @@ class WinrsService:
         command_line = _command_line(request)
         process: SimProcess
         if command_line == agent_script.start_command():
-            process = AgentProcess(shell.encoding, self._agent_factory())
+            process = AgentProcess(shell.encoding, self._agent_factory(),
+                                   self.stdin_at_end)
         else:
             process = RefusedProcess(shell.encoding, command_line)
         command_id = str(uuid.uuid4()).upper()
