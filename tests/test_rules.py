@@ -123,7 +123,24 @@ CASES: list[tuple[str, str, MemorySettings, dict[str, Any], MemoryChange, set[st
      MemoryChange(startup_mb=8192), {"runtime-resize-nested"}),
     ("running static min", "Running", STATIC, {}, MemoryChange(minimum_mb=256),
      {"dm-required"}),
-    ("running static weight", "Running", STATIC, {}, MemoryChange(weight=10), set()),
+    # The matrix: a running static VM takes Startup only (weight unverified).
+    ("running static weight", "Running", STATIC, {}, MemoryChange(weight=10),
+     {"state-readonly"}),
+    ("running static weight and startup", "Running", STATIC, {},
+     MemoryChange(startup_mb=8192, weight=10), {"state-readonly"}),
+    ("running static old and nested", "Running", STATIC,
+     {"version": "5.0", "nested_virtualization": True}, MemoryChange(startup_mb=8192),
+     {"runtime-resize-version", "runtime-resize-nested"}),
+    ("running DM toggle and startup", "Running", DYNAMIC, {},
+     MemoryChange(dynamic=False, startup_mb=4096),
+     {"running-dm-toggle", "running-dm-startup"}),
+    ("static odd minimum held, DM turned on", "Off", replace(STATIC, minimum_mb=513),
+     {}, MemoryChange(dynamic=True), {"align-2mb"}),
+    ("static buffer held out of range, DM turned on", "Off",
+     replace(STATIC, buffer_percent=0), {}, MemoryChange(dynamic=True),
+     {"buffer-range"}),
+    ("min below 32 on static is only dm-required", "Running", STATIC, {},
+     MemoryChange(minimum_mb=0), {"dm-required"}),
 ]
 
 
@@ -292,9 +309,9 @@ def test_field_states_across_the_state_matrix() -> None:
     assert enabled(make_vm("Off", DYNAMIC)) == set(SETTING_FIELDS)
     assert enabled(make_vm("Running", DYNAMIC)) == {
         "minimum_mb", "maximum_mb", "buffer_percent", "weight"}
-    assert enabled(make_vm("Running", STATIC)) == {"startup_mb", "weight"}
-    assert enabled(make_vm("Running", STATIC, version="5.0")) == {"weight"}
-    assert enabled(make_vm("Running", STATIC, nested_virtualization=True)) == {"weight"}
+    assert enabled(make_vm("Running", STATIC)) == {"startup_mb"}
+    assert enabled(make_vm("Running", STATIC, version="5.0")) == set()
+    assert enabled(make_vm("Running", STATIC, nested_virtualization=True)) == set()
 
 
 def test_disabled_fields_say_why() -> None:

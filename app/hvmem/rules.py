@@ -10,7 +10,9 @@ memory, guest use) are advice only, since only the host knows what it will reall
 
 Where the reference leaves a fact unconfirmed, these rules take the safer side: Minimum
 and Maximum must be 2 MB aligned like Startup; any state other than Off and Running is
-read-only; a configuration version hvmem cannot read does not allow a runtime resize.
+read-only; a configuration version hvmem cannot read does not allow a runtime resize; a
+running static VM takes a new Startup RAM only, not a new weight. docs/rules.md lists
+every rule id and these choices.
 """
 
 from __future__ import annotations
@@ -72,10 +74,17 @@ class Finding:
 
 @dataclass(frozen=True)
 class FieldState:
-    """Whether the Memory page may offer a field for editing, and the reason if not."""
+    """Whether the Memory page may offer a field for editing, and the reason if not.
+
+    Attributes:
+        enabled: whether the field may be edited.
+        reason: why not (or what limits it), in plain words with what to do.
+        rule: the rule id behind `reason`, "" when there is none.
+    """
 
     enabled: bool
     reason: str = ""
+    rule: str = ""
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
@@ -129,6 +138,10 @@ def check(
 ) -> list[Finding]:
     """Every rule's verdict on applying `change` to `vm` in one call.
 
+    Hyper-V judges the settings a call leaves the VM with as a whole, so a value the user
+    did not touch (a Minimum left odd while Dynamic Memory was off, say) is judged too
+    once it matters, and its message says so.
+
     Args:
         vm: the VM as last read from the host.
         change: the settings the user changed; settings equal to the VM's are ignored.
@@ -142,7 +155,8 @@ def check(
         return []
     final = vm.memory.with_change(change)
 
-    findings = _value_findings(vm, change)
+    findings = _dm_required_findings(vm, change, final)
+    findings += _value_findings(vm, change, final)
     findings += _combination_findings(vm, final)
     if is_read_only_state(vm):
         findings.insert(0, _error("state-readonly", None, _read_only_text(vm)))
@@ -158,60 +172,111 @@ def _error(rule: str, field: str | None, message: str) -> Finding:
     return Finding(rule, "error", field, message)
 
 
+# Read-only states, by what the user can do about them.
+_SAVED_STATES = ("Saved", "FastSaved", "Hibernated")
+_PAUSED_STATES = ("Paused",)
+
+
 def _read_only_text(vm: VmSnapshot) -> str:
-    return (
-        f"The VM is {vm.state}; Hyper-V changes no memory setting in this state. "
-        "Start it or shut it down first."
-    )
+    """Why nothing may change in the VM's state, and what to do about it."""
+    state = vm.state
+    if state in _SAVED_STATES:
+        todo = ("Start it to change what a running VM allows, or start it and shut it "
+                "down to change everything")
+    elif state in _PAUSED_STATES:
+        todo = ("Resume it to change what a running VM allows, or shut it down to change "
+                "everything")
+    elif state.endswith("Critical"):
+        todo = ("Hyper-V reports a problem with the VM (often its storage); fix that in "
+                "Hyper-V Manager first")
+    elif state.startswith("State "):
+        todo = "hvmem does not know this state; refresh, and change memory once the VM " \
+               "is Running or Off"
+    else:
+        todo = "Wait until it is Running or Off, then refresh"
+    return f"The VM is {state}; Hyper-V changes no memory setting in this state. {todo}."
 
 
-def _value_findings(vm: VmSnapshot, change: MemoryChange) -> list[Finding]:
-    """Rules on each value the user typed, whatever else changed with it."""
+def _held_note(name: str, value: int, change: MemoryChange) -> str:
+    """For a value the user did not type: where it comes from and what to do."""
+    if getattr(change, name) is not None:
+        return ""
+    shown = format_mb(value) if name in SIZE_FIELDS else str(value)
+    return (f" (the VM holds {shown}; Hyper-V checks every setting together, so set "
+            f"{LABELS[name]} in the same change)")
+
+
+def _dm_required_findings(
+    vm: VmSnapshot, change: MemoryChange, final: MemorySettings
+) -> list[Finding]:
+    """Minimum, Maximum and Buffer sent while Dynamic Memory ends up off."""
+    if final.dynamic:
+        return []
+    if vm.state == "Off":
+        todo = "turn Dynamic Memory on in the same change, or leave it as it is"
+    else:
+        todo = ("Dynamic Memory can only be turned on while the VM is off, so shut it "
+                "down first, or leave it as it is")
+    return [
+        _error("dm-required", name,
+               f"{LABELS[name]} applies only with Dynamic Memory; {todo}")
+        for name in ("minimum_mb", "maximum_mb", "buffer_percent")
+        if getattr(change, name) is not None
+    ]
+
+
+def _value_findings(
+    vm: VmSnapshot, change: MemoryChange, final: MemorySettings
+) -> list[Finding]:
+    """Alignment, bounds and ranges of every value that counts in the final settings.
+
+    Startup RAM and the weight always count; Minimum, Maximum and the buffer only with
+    Dynamic Memory (Hyper-V keeps them unchecked on a static VM).
+    """
+    sizes = ["startup_mb"] + (["minimum_mb", "maximum_mb"] if final.dynamic else [])
     findings: list[Finding] = []
-    bound = max_bound_mb(vm)
-    for name in SIZE_FIELDS:
-        value = getattr(change, name)
-        if value is None:
-            continue
-        label = LABELS[name]
-        if value % 2:
-            findings.append(_error(
-                "align-2mb", name,
-                f"{label} must be a multiple of 2 MB ({value - 1} or {value + 1})",
-            ))
-        if value < LOWEST_MB:
-            findings.append(_error(
-                "min-32mb", name, f"{label} must be at least {LOWEST_MB} MB",
-            ))
-        if value > bound:
-            findings.append(_error(
-                "max-bound", name,
-                f"{label} can be at most {format_mb(bound)} for a generation "
-                f"{vm.generation} VM with configuration version {vm.version or '?'}",
-            ))
+    for name in sizes:
+        findings += _size_findings(vm, name, getattr(final, name), change)
 
-    if change.buffer_percent is not None and not (
-        BUFFER_RANGE[0] <= change.buffer_percent <= BUFFER_RANGE[1]
-    ):
+    buffer = final.buffer_percent
+    if final.dynamic and not BUFFER_RANGE[0] <= buffer <= BUFFER_RANGE[1]:
         findings.append(_error(
             "buffer-range", "buffer_percent",
-            f"Buffer must be between {BUFFER_RANGE[0]} and {BUFFER_RANGE[1]} %",
+            f"Buffer must be between {BUFFER_RANGE[0]} and {BUFFER_RANGE[1]} %"
+            + _held_note("buffer_percent", buffer, change),
         ))
-    weight = change.weight
-    if weight is not None and not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
+    weight = final.weight
+    if not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
         findings.append(_error(
             "weight-range", "weight",
-            f"Memory weight must be between {WEIGHT_RANGE[0]} and {WEIGHT_RANGE[1]}",
+            f"Memory weight must be between {WEIGHT_RANGE[0]} and {WEIGHT_RANGE[1]}"
+            + _held_note("weight", weight, change),
         ))
+    return findings
 
-    dm_only = [name for name in ("minimum_mb", "maximum_mb", "buffer_percent")
-               if getattr(change, name) is not None]
-    final_dynamic = vm.memory.dynamic if change.dynamic is None else change.dynamic
-    for name in dm_only if not final_dynamic else []:
+
+def _size_findings(
+    vm: VmSnapshot, name: str, value: int, change: MemoryChange
+) -> list[Finding]:
+    """The 2 MB grain, the 32 MB floor and the VM's upper bound for one size."""
+    label, held = LABELS[name], _held_note(name, value, change)
+    bound = max_bound_mb(vm)
+    findings = []
+    if value % 2:
         findings.append(_error(
-            "dm-required", name,
-            f"{LABELS[name]} applies only with Dynamic Memory; turn Dynamic Memory on "
-            "in the same change, or leave it as it is",
+            "align-2mb", name,
+            f"{label} must be a multiple of 2 MB ({value - 1} or {value + 1}){held}",
+        ))
+    if value < LOWEST_MB:
+        findings.append(_error(
+            "min-32mb", name, f"{label} must be at least {LOWEST_MB} MB{held}",
+        ))
+    if value > bound:
+        findings.append(_error(
+            "max-bound", name,
+            f"{label} can be at most {format_mb(bound)} for a generation "
+            f"{vm.generation} VM with configuration version {vm.version or '?'}; "
+            f"choose a smaller value{held}",
         ))
     return findings
 
@@ -227,21 +292,22 @@ def _combination_findings(vm: VmSnapshot, final: MemorySettings) -> list[Finding
         findings.append(_error(
             "order-min-startup", field,
             f"Minimum RAM ({format_mb(final.minimum_mb)}) must not be above Startup RAM "
-            f"({format_mb(final.startup_mb)})",
+            f"({format_mb(final.startup_mb)}); lower Minimum RAM or raise Startup RAM",
         ))
     if final.startup_mb > final.maximum_mb:
         field = "maximum_mb" if "maximum_mb" in changed else "startup_mb"
         findings.append(_error(
             "order-startup-max", field,
             f"Maximum RAM ({format_mb(final.maximum_mb)}) must be at least Startup RAM "
-            f"({format_mb(final.startup_mb)})",
+            f"({format_mb(final.startup_mb)}); raise Maximum RAM or lower Startup RAM",
         ))
     if vm.gpu_partition and final.startup_mb != final.minimum_mb:
         field = "minimum_mb" if "minimum_mb" in changed else "startup_mb"
         findings.append(_error(
             "gpu-startup-min", field,
             "With a GPU partition and Dynamic Memory, Minimum RAM must equal Startup RAM "
-            f"(now {format_mb(final.minimum_mb)} and {format_mb(final.startup_mb)})",
+            f"(now {format_mb(final.minimum_mb)} and {format_mb(final.startup_mb)}); set "
+            "them equal, or leave Dynamic Memory off",
         ))
     return findings
 
@@ -249,53 +315,70 @@ def _combination_findings(vm: VmSnapshot, final: MemorySettings) -> list[Finding
 def _running_findings(vm: VmSnapshot, change: MemoryChange) -> list[Finding]:
     """What Hyper-V refuses while the VM runs."""
     findings = []
-    now = vm.memory
     if change.dynamic is not None:
-        findings.append(_error(
-            "running-dm-toggle", "dynamic",
-            "Shut down the VM to turn Dynamic Memory on or off",
-        ))
+        findings.append(_error("running-dm-toggle", "dynamic", TOGGLE_WHILE_RUNNING))
+    if vm.memory.dynamic:
+        return findings + _running_dynamic_findings(vm.memory, change)
 
-    if now.dynamic:
-        if change.startup_mb is not None:
-            findings.append(_error(
-                "running-dm-startup", "startup_mb",
-                "While the VM runs with Dynamic Memory, Startup RAM cannot change "
-                f"(now {format_mb(now.startup_mb)}); shut it down first",
-            ))
-        if change.minimum_mb is not None and change.minimum_mb > now.minimum_mb:
-            findings.append(_error(
-                "running-dm-min-raise", "minimum_mb",
-                "While the VM runs, Minimum RAM can only be lowered "
-                f"(now {format_mb(now.minimum_mb)})",
-            ))
-        if change.maximum_mb is not None and change.maximum_mb < now.maximum_mb:
-            findings.append(_error(
-                "running-dm-max-lower", "maximum_mb",
-                "While the VM runs, Maximum RAM can only be raised "
-                f"(now {format_mb(now.maximum_mb)})",
-            ))
-    elif change.startup_mb is not None:
-        reason = _runtime_resize_blocker(vm)
-        if reason is not None:
-            findings.append(_error(reason[0], "startup_mb", reason[1]))
+    if change.weight is not None:
+        findings.append(_error("state-readonly", "weight", STATIC_WEIGHT_WHILE_RUNNING))
+    if change.startup_mb is not None:
+        findings += [_error(rule, "startup_mb", message)
+                     for rule, message in _runtime_resize_blockers(vm)]
     return findings
 
 
-def _runtime_resize_blocker(vm: VmSnapshot) -> tuple[str, str] | None:
-    """Why a running static VM cannot be resized, as (rule, message), or None."""
+TOGGLE_WHILE_RUNNING = "Shut down the VM to turn Dynamic Memory on or off"
+# The reference leaves the weight of a running static VM unconfirmed; the issue's state
+# matrix (startup only) is the safer reading, and the simulator takes it too.
+STATIC_WEIGHT_WHILE_RUNNING = (
+    "While the VM runs with static memory, only Startup RAM can change; shut the VM "
+    "down to change the memory weight")
+
+
+def _running_dynamic_findings(now: MemorySettings, change: MemoryChange
+                              ) -> list[Finding]:
+    """Startup fixed, Minimum only down, Maximum only up."""
+    findings = []
+    if change.startup_mb is not None:
+        findings.append(_error(
+            "running-dm-startup", "startup_mb",
+            "While the VM runs with Dynamic Memory, Startup RAM cannot change "
+            f"(now {format_mb(now.startup_mb)}); shut the VM down to change it",
+        ))
+    if change.minimum_mb is not None and change.minimum_mb > now.minimum_mb:
+        findings.append(_error(
+            "running-dm-min-raise", "minimum_mb",
+            "While the VM runs, Minimum RAM can only be lowered "
+            f"(now {format_mb(now.minimum_mb)}); shut the VM down to raise it",
+        ))
+    if change.maximum_mb is not None and change.maximum_mb < now.maximum_mb:
+        findings.append(_error(
+            "running-dm-max-lower", "maximum_mb",
+            "While the VM runs, Maximum RAM can only be raised "
+            f"(now {format_mb(now.maximum_mb)}); shut the VM down to lower it",
+        ))
+    return findings
+
+
+def _runtime_resize_blockers(vm: VmSnapshot) -> list[tuple[str, str]]:
+    """Why a running static VM cannot be resized, as (rule, message) pairs."""
+    blockers = []
     version = parse_version(vm.version)
     if version is None or version < RUNTIME_RESIZE_VERSION:
         shown = f"Configuration version {vm.version}" if vm.version else (
             "An unknown configuration version")
-        return ("runtime-resize-version",
-                f"{shown} is too old to resize memory while the VM runs "
-                "(6.2 or later needed); shut the VM down to change Startup RAM")
+        blockers.append((
+            "runtime-resize-version",
+            f"{shown} is too old to resize memory while the VM runs (6.2 or later "
+            "needed); shut the VM down to change Startup RAM, or upgrade its "
+            "configuration version"))
     if vm.nested_virtualization:
-        return ("runtime-resize-nested",
-                "Memory cannot be resized while the VM runs with nested virtualization; "
-                "shut the VM down to change Startup RAM")
-    return None
+        blockers.append((
+            "runtime-resize-nested",
+            "Memory cannot be resized while the VM runs with nested virtualization; "
+            "shut the VM down to change Startup RAM"))
+    return blockers
 
 
 def _host_warnings(
@@ -341,16 +424,18 @@ def field_states(vm: VmSnapshot, dynamic: bool | None = None) -> dict[str, Field
             the VM's own flag when None.
 
     Returns:
-        A `FieldState` for every name in `SETTING_FIELDS`.
+        A `FieldState` for every name in `SETTING_FIELDS`; a disabled one names the rule
+        that disables it and says what to do.
     """
     if is_read_only_state(vm):
-        off = FieldState(False, _read_only_text(vm))
+        off = FieldState(False, _read_only_text(vm), "state-readonly")
         return {name: off for name in SETTING_FIELDS}
     if vm.is_running:
         return _running_field_states(vm)
 
     shown_dynamic = vm.memory.dynamic if dynamic is None else dynamic
-    dm_off = FieldState(False, "Applies only with Dynamic Memory on")
+    dm_off = FieldState(False, "Applies only with Dynamic Memory; turn Dynamic Memory on "
+                               "to set it", "dm-required")
     dm_field = FieldState(True) if shown_dynamic else dm_off
     return {
         "startup_mb": FieldState(True),
@@ -364,29 +449,36 @@ def field_states(vm: VmSnapshot, dynamic: bool | None = None) -> dict[str, Field
 
 def _running_field_states(vm: VmSnapshot) -> dict[str, FieldState]:
     now = vm.memory
-    toggle = FieldState(False, "Shut down the VM to turn Dynamic Memory on or off")
+    toggle = FieldState(False, TOGGLE_WHILE_RUNNING, "running-dm-toggle")
     if now.dynamic:
         return {
             "startup_mb": FieldState(
-                False, "Startup RAM cannot change while the VM runs with Dynamic Memory"),
+                False, "Startup RAM cannot change while the VM runs with Dynamic Memory; "
+                       "shut the VM down to change it", "running-dm-startup"),
             "dynamic": toggle,
             "minimum_mb": FieldState(
-                True, f"Can only be lowered while the VM runs (now "
-                      f"{format_mb(now.minimum_mb)})"),
+                True, "Can only be lowered while the VM runs (now "
+                      f"{format_mb(now.minimum_mb)}); shut it down to raise it",
+                "running-dm-min-raise"),
             "maximum_mb": FieldState(
-                True, f"Can only be raised while the VM runs (now "
-                      f"{format_mb(now.maximum_mb)})"),
+                True, "Can only be raised while the VM runs (now "
+                      f"{format_mb(now.maximum_mb)}); shut it down to lower it",
+                "running-dm-max-lower"),
             "buffer_percent": FieldState(True),
             "weight": FieldState(True),
         }
 
-    blocker = _runtime_resize_blocker(vm)
-    dm_off = FieldState(False, "Applies only with Dynamic Memory on")
+    blockers = _runtime_resize_blockers(vm)
+    startup = (FieldState(False, blockers[0][1], blockers[0][0]) if blockers
+               else FieldState(True))
+    dm_off = FieldState(False, "Applies only with Dynamic Memory, which can be turned on "
+                               "only while the VM is off; shut it down first",
+                        "dm-required")
     return {
-        "startup_mb": FieldState(blocker is None, blocker[1] if blocker else ""),
+        "startup_mb": startup,
         "dynamic": toggle,
         "minimum_mb": dm_off,
         "maximum_mb": dm_off,
         "buffer_percent": dm_off,
-        "weight": FieldState(True),
+        "weight": FieldState(False, STATIC_WEIGHT_WHILE_RUNNING, "state-readonly"),
     }

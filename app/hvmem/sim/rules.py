@@ -145,18 +145,25 @@ def check_change(
 def check_state(
     vm: VmFacts, current: MemorySettings, given: set[str], final: MemorySettings
 ) -> list[Refusal]:
-    """The state matrix (§2.6): Off takes everything, Running some things, others none."""
+    """The state matrix (§2.6): Off takes everything, Running some things, others none.
+
+    A running static VM takes Startup only; a running DM VM a higher Maximum, a lower
+    Minimum, the buffer and the weight.
+    """
     if vm.state == "Off":
         return []
     if vm.state != "Running":
         return [Refusal("state-readonly")] if given else []
 
+    # Every broken rule is reported: a refused toggle does not hide what the rest of the
+    # change would break in the mode the VM keeps running in.
     changed = changed_fields(current, final)
+    refusals = []
     if "dynamic" in changed:
-        return [Refusal("running-dm-toggle", "dynamic", int(final.dynamic))]
+        refusals.append(Refusal("running-dm-toggle", "dynamic", int(final.dynamic)))
     if current.dynamic:
-        return _check_running_dynamic(current, final, changed)
-    return _check_running_static(vm, final, changed)
+        return refusals + _check_running_dynamic(current, final, changed)
+    return refusals + _check_running_static(vm, final, changed)
 
 
 def _check_running_dynamic(
@@ -180,7 +187,7 @@ def _check_running_static(
     refusals = []
     # Only Startup may move on a running static VM; the weight is taken as read-only
     # there too (unverified on a real host, the safer reading).
-    others = [name for name in changed if name not in ("startup_mb",)]
+    others = [name for name in changed if name not in ("startup_mb", "dynamic")]
     for name in others:
         if name not in _DM_ONLY_FIELDS:  # min/max/buffer already refused as dm-required
             refusals.append(Refusal("state-readonly", name, getattr(final, name)))
