@@ -1,10 +1,8 @@
-"""Host addresses, target checks and TLS trust (with a self-signed test certificate)."""
+"""Host addresses, target checks and TLS trust (with a test CA from trustme)."""
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +14,9 @@ from wsman_fakes import (
     PASSWORD,
     USER,
     EchoHandler,
-    fingerprint_of,
-    make_certificate,
+    Pki,
+    colon_fingerprint,
+    make_pki,
     target_for,
 )
 
@@ -87,15 +86,13 @@ def test_basic_over_http_is_allowed_to_loopback_or_when_opted_in() -> None:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
-def https_server(certificate: tuple[Path, Path]) -> Iterator[WsmanServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*map(str, certificate))
-    with WsmanServer(EchoHandler, {USER: PASSWORD}, ssl_context=context,
+def https_server(pki: Pki) -> Iterator[WsmanServer]:
+    with WsmanServer(EchoHandler, {USER: PASSWORD}, ssl_context=pki.server_context(),
                      receive_wait=0.2) as server:
         yield server
 
@@ -109,29 +106,47 @@ def _call(target: HostTarget) -> dict[str, object]:
 
 
 def test_an_untrusted_certificate_is_tls_with_its_fingerprint(
-        https_server: WsmanServer, certificate: tuple[Path, Path]) -> None:
+        https_server: WsmanServer, pki: Pki) -> None:
     with pytest.raises(HvmemError) as caught:
         _call(target_for(https_server.url))
 
     assert caught.value.kind is ErrorKind.TLS
     assert caught.value.summary == "The certificate of 127.0.0.1 is not trusted"
-    shown = fingerprint_of(certificate[0]).upper()
-    assert ":".join(shown[i:i + 2] for i in range(0, 64, 2)) in caught.value.details
+    assert colon_fingerprint(pki.fingerprint) in caught.value.details
     assert https_server.stats.shells_opened == 0
 
 
-def test_a_chosen_ca_file_is_trusted(https_server: WsmanServer,
-                                     certificate: tuple[Path, Path]) -> None:
-    answer = _call(target_for(https_server.url, ca_trust_path=str(certificate[0])))
+def test_after_a_tls_failure_nothing_is_retried_with_weaker_settings(
+        https_server: WsmanServer) -> None:
+    channel = WinrmChannel(target_for(https_server.url))
+
+    for _ in range(2):
+        with pytest.raises(HvmemError) as caught:
+            channel.call("hello", {}, timeout=10)
+        assert caught.value.kind is ErrorKind.TLS
+    channel.close()
+
+    stats = https_server.stats
+    # Each call made one verified handshake, which failed; the only other connection is
+    # the one that reads the certificate to show its fingerprint, and it sends nothing.
+    assert stats.tls_failures == 2
+    assert stats.http_requests == 0
+    assert stats.tcp_accepts <= 4
+    assert channel.target.uses_tls and channel.target.verify_tls
+
+
+def test_basic_over_https_with_a_test_ca_file(https_server: WsmanServer,
+                                              pki: Pki) -> None:
+    answer = _call(target_for(https_server.url, ca_trust_path=str(pki.ca_file)))
 
     assert answer["ok"] is True
+    assert https_server.stats.auth_failures == 0
+    assert https_server.stats.tls_failures == 0
 
 
 def test_a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not(
-        https_server: WsmanServer, certificate: tuple[Path, Path]) -> None:
-    right = fingerprint_of(certificate[0])
-
-    answer = _call(target_for(https_server.url, cert_fingerprint=right))
+        https_server: WsmanServer, pki: Pki) -> None:
+    answer = _call(target_for(https_server.url, cert_fingerprint=pki.fingerprint))
     with pytest.raises(HvmemError) as caught:
         _call(target_for(https_server.url, cert_fingerprint="00" * 32))
 
@@ -140,10 +155,10 @@ def test_a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not(
 
 
 def test_without_a_ca_file_the_system_store_is_trusted(
-        https_server: WsmanServer, certificate: tuple[Path, Path],
+        https_server: WsmanServer, pki: Pki,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # OpenSSL's default verify paths, which the system store is read from, honour this.
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.ca_file))
 
     answer = _call(target_for(https_server.url))
 

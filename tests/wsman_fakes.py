@@ -1,16 +1,20 @@
-"""Stand-in agent handlers and a test certificate for the WinRM tests (test_wsman_*,
+"""Stand-in agent handlers and a test PKI for the WinRM tests (test_wsman_*,
 test_winrm_*). The real simulator agent is used by the demo tests; these exercise the
-transport on its own terms: answers that echo, never come, crash, or are garbage.
+transport on its own terms: answers that echo, never come, crash, or are garbage. The
+test CA comes from trustme.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
+import hashlib
 import json
+import ssl
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import trustme
 
 from hvmem.hyperv.connect import HostTarget
 from hvmem.hyperv.protocol import MARKER, encode_answer, ok_answer
@@ -54,6 +58,21 @@ class GarbageHandler:
         return MARKER + "{this is not json"
 
 
+class NoRightsHandler:
+    """An account outside Hyper-V Administrators on a real host: hello says so, and
+    Get-VM quietly returns nothing."""
+
+    def handle_line(self, line: str) -> str:
+        request: dict[str, Any] = json.loads(line)
+        if request["op"] == "hello":
+            result: dict[str, Any] = {"host_name": "HV01", "protocol": 1,
+                                      "is_admin": False, "hyperv_admin": False}
+        else:
+            result = {"host": {"name": "HV01", "total_bytes": 2**36,
+                               "available_bytes": 2**35}, "vms": []}
+        return encode_answer(ok_answer(request["id"], result))
+
+
 def target_for(url: str, password: str = PASSWORD, **fields: Any) -> HostTarget:
     values: dict[str, Any] = dict(url=url, auth="basic", user=USER, password=password,
                                   operation_timeout_s=2, read_timeout_s=10)
@@ -61,40 +80,38 @@ def target_for(url: str, password: str = PASSWORD, **fields: Any) -> HostTarget:
     return HostTarget(**values)
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+@dataclass(frozen=True)
+class Pki:
+    """A test CA (trustme) and a server certificate it issued for 127.0.0.1/localhost.
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hvmem test host")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.DNSName("localhost")]),
-            critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return cert_path, key_path
+    Attributes:
+        ca_file: the CA certificate, PEM (what a user would choose as "CA file").
+        fingerprint: SHA-256 of the server certificate, lower-case hex (what a user
+            would pin).
+    """
+
+    ca: trustme.CA
+    server_cert: trustme.LeafCert
+    ca_file: Path
+    fingerprint: str
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.server_cert.configure_cert(context)
+        return context
 
 
-def fingerprint_of(cert_path: Path) -> str:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
+def make_pki(directory: Path) -> Pki:
+    """A fresh test CA and server certificate, the CA written to `directory`."""
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file = directory / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    leaf = ssl.PEM_cert_to_DER_cert(server_cert.cert_chain_pems[0].bytes().decode())
+    return Pki(ca, server_cert, ca_file, hashlib.sha256(leaf).hexdigest())
 
-    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    return cert.fingerprint(hashes.SHA256()).hex()
+
+def colon_fingerprint(hex_digest: str) -> str:
+    """"ab12..." -> "AB:12:...", as hvmem shows a fingerprint."""
+    upper = hex_digest.upper()
+    return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))

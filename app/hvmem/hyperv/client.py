@@ -2,6 +2,12 @@
 
 It turns wire records into `hvmem.model` objects and failed answers into `HvmemError`s,
 and it serialises callers, since one agent process answers one request at a time.
+
+Reads (hello, list, get_vm) reconnect by themselves: after a transport failure that a
+new connection may cure (a dead shell, a restarted host, a dropped connection) they are
+asked once more. A write (set_memory) is never asked twice; the controller reads the VM
+back instead. An empty list from an account outside Hyper-V Administrators is not taken
+for "no VMs": it is a NO_RIGHTS error.
 """
 
 from __future__ import annotations
@@ -31,6 +37,12 @@ from hvmem.model import (
 )
 
 log = logging.getLogger("hvmem.host")
+
+READ_OPS = frozenset({"hello", "list", "get_vm"})
+# Transport failures a fresh connection may cure. Not TIMEOUT (a hung host would only
+# hang again, doubling the wait), nor AUTH, TLS, ACCESS_DENIED or QUOTA.
+RECONNECT_KINDS = frozenset({ErrorKind.UNREACHABLE, ErrorKind.WSMAN_FAULT,
+                             ErrorKind.AGENT})
 
 
 @dataclass(frozen=True)
@@ -121,17 +133,27 @@ def change_to_wire(change: MemoryChange) -> dict[str, Any]:
 
 
 class HostClient:
-    """One host's agent, typed. Thread-safe: calls are serialised."""
+    """One host's agent, typed. Thread-safe: calls are serialised.
 
-    def __init__(self, channel: Channel, name: str, timeouts: Timeouts | None = None) -> None:
+    Args:
+        channel: the transport.
+        name: the host's name, for messages.
+        timeouts: deadlines per kind of call.
+        retry_reads: ask a read once more after a failure a reconnect may cure.
+    """
+
+    def __init__(self, channel: Channel, name: str, timeouts: Timeouts | None = None,
+                 retry_reads: bool = True) -> None:
         self.channel = channel
         self.name = name
         self.timeouts = timeouts or Timeouts()
+        self.retry_reads = retry_reads
+        self.last_hello: HelloInfo | None = None
         self._lock = threading.Lock()
 
     def hello(self) -> HelloInfo:
         result = self._call("hello", {}, self.timeouts.read)
-        return HelloInfo(
+        self.last_hello = HelloInfo(
             agent_version=str(result.get("agent_version", "")),
             protocol=int(result.get("protocol", 0)),
             host_name=str(result.get("host_name", "")),
@@ -141,12 +163,21 @@ class HostClient:
             is_admin=bool(result.get("is_admin", False)),
             hyperv_admin=bool(result.get("hyperv_admin", False)),
         )
+        return self.last_hello
 
     def list(self) -> Inventory:
+        """The host and its VMs.
+
+        Raises:
+            HvmemError: kind NO_RIGHTS when the list is empty and the account is not in
+                Hyper-V Administrators (Hyper-V then hides every VM without an error).
+        """
         result = self._call("list", {}, self.timeouts.read)
         vms = result.get("vms")
         if not isinstance(vms, list):
             raise self._garbage(f"list answer has no vms list: {result!r:.200}")
+        if not vms:
+            self._check_rights()
         return Inventory(
             host=host_from_wire(result["host"]),
             vms=tuple(vm_from_wire(vm) for vm in vms),
@@ -173,11 +204,25 @@ class HostClient:
     def close(self) -> None:
         self.channel.close()
 
+    def _check_rights(self) -> None:
+        hello = self.last_hello or self.hello()
+        if hello.hyperv_admin:
+            return
+        raise HvmemError(
+            ErrorKind.NO_RIGHTS,
+            "This account sees no virtual machines: it is not a Hyper-V administrator",
+            details=f"The host reported hyperv_admin = false and is_admin = "
+                    f"{str(hello.is_admin).lower()} for this account, and Get-VM "
+                    f"returned nothing. Hyper-V hides VMs from other accounts without an "
+                    f"error.", host=self.name,
+            hint="Add the account to the host's Hyper-V Administrators group (then sign "
+                 "in again), or connect as an administrator of the host.")
+
     def _call(self, op: str, args: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         with self._lock:
             log.debug("%s: %s %s", self.name, op, args)
             try:
-                answer = self.channel.call(op, args, timeout)
+                answer = self._ask(op, args, timeout)
             except ProtocolError as exc:
                 raise self._garbage(str(exc)) from exc
         if answer.get("ok") is True:
@@ -186,6 +231,17 @@ class HostClient:
                 raise self._garbage(f"{op} answer has no result object")
             return result
         raise self._failure(AgentFailure.from_wire(answer.get("error") or {}))
+
+    def _ask(self, op: str, args: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        """One call on the channel; a read is asked once more after a curable failure."""
+        try:
+            return self.channel.call(op, args, timeout)
+        except HvmemError as exc:
+            if not (self.retry_reads and op in READ_OPS
+                    and exc.kind in RECONNECT_KINDS):
+                raise
+            log.warning("%s: %s failed (%s); reconnecting once", self.name, op, exc)
+        return self.channel.call(op, args, timeout)
 
     def _failure(self, failure: AgentFailure) -> HvmemError:
         vm_data = failure.extra.get("vm") or failure.extra.get("current")

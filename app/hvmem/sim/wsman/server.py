@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+from typing import Any
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -50,7 +51,11 @@ class WsmanStats:
         faults: requests answered with a SOAP fault.
         shells_opened, shells_closed, commands_started: WinRS events.
         open_shells: shells open now.
-        connections: TCP connections accepted (keep-alive reuses one).
+        connections: connections served (keep-alive reuses one).
+        tcp_accepts: TCP connections accepted, TLS handshakes that failed included.
+        tls_failures: TLS handshakes that failed (an untrusting client).
+        encrypted_bodies, plain_bodies: authenticated NTLM/HTTP requests whose SOAP
+            body came sealed (MS-WSMV multipart/encrypted) or in the clear.
     """
 
     http_requests: int = 0
@@ -62,6 +67,10 @@ class WsmanStats:
     commands_started: int = 0
     open_shells: int = 0
     connections: int = 0
+    tcp_accepts: int = 0
+    tls_failures: int = 0
+    encrypted_bodies: int = 0
+    plain_bodies: int = 0
 
 
 @dataclass
@@ -103,7 +112,7 @@ class WsmanServer:
                  max_shells_per_user: int | None = None,
                  stdin_at_end: bool = False) -> None:
         self._users = dict(users)
-        self._ssl_context = ssl_context
+        self.ssl_context = ssl_context
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._actions: Counter[str] = Counter()
@@ -129,14 +138,14 @@ class WsmanServer:
             shells_opened=counts["shell_opened"], shells_closed=counts["shell_closed"],
             commands_started=counts["command_started"],
             open_shells=self.winrs.open_shell_count(),
-            connections=counts["connections"],
+            connections=counts["connections"], tcp_accepts=counts["tcp_accepts"],
+            tls_failures=counts["tls_failures"],
+            encrypted_bodies=counts["encrypted_bodies"],
+            plain_bodies=counts["plain_bodies"],
         )
 
     def start(self) -> WsmanServer:
         """Serve on a background thread; returns self."""
-        if self._ssl_context is not None:
-            self._httpd.socket = self._ssl_context.wrap_socket(
-                self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,),
                                         name=f"wsman-{self.port}", daemon=True)
         self._thread.start()
@@ -221,6 +230,23 @@ class _HttpServer(http.server.ThreadingHTTPServer):
                  ) -> None:
         self.owner = owner
         super().__init__(address, handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept, and shake hands for TLS here, so failed handshakes are counted."""
+        conn, address = self.socket.accept()
+        self.owner.count("tcp_accepts")
+        context = self.owner.ssl_context
+        if context is None:
+            return conn, address
+        try:
+            conn.settimeout(10)  # a client that never shakes hands cannot stall serving
+            wrapped = context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.owner.count("tls_failures")
+            conn.close()
+            raise
+        wrapped.settimeout(None)
+        return wrapped, address
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
