@@ -6,9 +6,12 @@ test CA comes from trustme.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
 import ssl
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,3 +118,21 @@ def colon_fingerprint(hex_digest: str) -> str:
     """"ab12..." -> "AB:12:...", as hvmem shows a fingerprint."""
     upper = hex_digest.upper()
     return ":".join(upper[i:i + 2] for i in range(0, len(upper), 2))
+
+
+NTLM_USERS = {USER: PASSWORD, "LAB\\alice": "alice-Pw-7"}
+_ntlm_file: Path | None = None
+
+
+def ntlm_user_file() -> Path:
+    """pyspnego's account file for NTLM_USERS, written once per test process (the
+    variable that names it is process-wide) and removed at exit."""
+    global _ntlm_file
+    if _ntlm_file is None:
+        from hvmem.sim.wsman.ntlm import write_user_file
+
+        directory = Path(tempfile.mkdtemp(prefix="hvmem-ntlm-"))
+        _ntlm_file = directory / "ntlm-users.txt"
+        write_user_file(_ntlm_file, NTLM_USERS)
+        atexit.register(shutil.rmtree, directory, True)
+    return _ntlm_file

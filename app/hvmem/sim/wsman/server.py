@@ -1,11 +1,11 @@
-"""`WsmanServer`: a real HTTP/1.1 WS-Management endpoint on loopback, with Basic auth.
+"""`WsmanServer`: a real HTTP/1.1 WS-Management endpoint on loopback, Basic or NTLM.
 
 pywinrm talks to it exactly as to a Windows host: POST /wsman, SOAP envelopes, keep-alive.
 Each response goes out in one write with TCP_NODELAY set, since Nagle's algorithm and
 delayed ACKs would otherwise add tens of milliseconds to every exchange.
 
 For tests it counts requests by action and shells opened and closed (`stats`), and it can
-delay or fail a given action (`inject`).
+delay or fail a given action (`inject`). The HTTP handling itself is in `handler`.
 """
 
 from __future__ import annotations
@@ -13,31 +13,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import http.server
 import logging
+import os
 import socket
 import ssl
 import threading
-import time
-from typing import Any
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
+from hvmem.sim.wsman.handler import Handler, HttpServer
+from hvmem.sim.wsman.ntlm import USER_FILE_ENV
 from hvmem.sim.wsman.processes import AgentFactory
-from hvmem.sim.wsman.soap import (
-    RESPONSE_ACTIONS,
-    WsmanFault,
-    envelope,
-    fault_envelope,
-    message_id_of,
-    parse_request,
-)
+from hvmem.sim.wsman.soap import WsmanFault
 from hvmem.sim.wsman.winrs import WinrsService
 
 log = logging.getLogger("hvmem.sim")
-
-MAX_BODY = 1_000_000  # well above pywinrm's 153600-byte MaxEnvelopeSize
-SOAP_TYPE = "application/soap+xml;charset=UTF-8"
 
 
 @dataclass(frozen=True)
@@ -96,7 +87,8 @@ class WsmanServer:
 
     Args:
         agent_factory: makes a fresh line handler for each agent process.
-        users: user name -> password accepted by Basic auth.
+        users: user name -> password accepted by Basic auth (NTLM reads its accounts
+            from the file in NTLM_USER_FILE: see `ntlm.write_user_file`).
         host: the address to listen on (loopback).
         port: the port; 0 picks a free one.
         ssl_context: serve HTTPS with this server context.
@@ -104,13 +96,18 @@ class WsmanServer:
         max_shells_per_user: refuse more open shells per user with a quota fault.
         stdin_at_end: simulate a host that delivers a command's stdin only when a Send
             marks its end (a long-lived agent then never answers).
+        auth: "basic", or "ntlm" (per connection; sealed bodies over HTTP).
     """
 
     def __init__(self, agent_factory: AgentFactory, users: dict[str, str],
                  host: str = "127.0.0.1", port: int = 0,
                  ssl_context: ssl.SSLContext | None = None, receive_wait: float = 0.5,
                  max_shells_per_user: int | None = None,
-                 stdin_at_end: bool = False) -> None:
+                 stdin_at_end: bool = False,
+                 auth: Literal["basic", "ntlm"] = "basic") -> None:
+        if auth == "ntlm" and not os.environ.get(USER_FILE_ENV):
+            raise ValueError(f"NTLM needs {USER_FILE_ENV}: call ntlm.write_user_file")
+        self.auth = auth
         self._users = dict(users)
         self.ssl_context = ssl_context
         self._lock = threading.Lock()
@@ -119,7 +116,7 @@ class WsmanServer:
         self._injections: list[Injection] = []
         self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
-        self._httpd = _HttpServer((host, port), _Handler, self)
+        self._httpd = HttpServer((host, port), Handler, self)
         self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}/wsman"
         self.winrs = WinrsService(agent_factory, self.url, receive_wait,
                                   max_shells_per_user, self._count_event, stdin_at_end)
@@ -221,123 +218,3 @@ class WsmanServer:
 
     def _count_event(self, event: str) -> None:
         self.count(event)
-
-
-class _HttpServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type, owner: WsmanServer,
-                 ) -> None:
-        self.owner = owner
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        """Accept, and shake hands for TLS here, so failed handshakes are counted."""
-        conn, address = self.socket.accept()
-        self.owner.count("tcp_accepts")
-        context = self.owner.ssl_context
-        if context is None:
-            return conn, address
-        try:
-            conn.settimeout(10)  # a client that never shakes hands cannot stall serving
-            wrapped = context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            self.owner.count("tls_failures")
-            conn.close()
-            raise
-        wrapped.settimeout(None)
-        return wrapped, address
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_version = "Microsoft-HTTPAPI/2.0"
-    sys_version = ""
-    server: _HttpServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner.track(self.connection, True)
-
-    def finish(self) -> None:
-        self.server.owner.track(self.connection, False)
-        super().finish()
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        log.debug("wsman %s " + format, self.client_address[0], *args)
-
-    def do_GET(self) -> None:
-        self.server.owner.count("http")
-        self._reply(405, b"", extra={"Allow": "POST"})
-
-    def do_POST(self) -> None:
-        owner = self.server.owner
-        owner.count("http")
-        body = self._read_body()
-        if body is None:
-            return
-        if self.path.split("?", 1)[0].lower() != "/wsman":
-            self._reply(404, b"")
-            return
-
-        user = owner.authenticate(self.headers.get("Authorization"))
-        if user is None:
-            owner.count("auth_failures")
-            self._reply(401, b"", extra={"WWW-Authenticate": 'Basic realm="WSMAN"'})
-            return
-        self._soap(owner, body, user)
-
-    def _soap(self, owner: WsmanServer, body: bytes, user: str) -> None:
-        relates_to = message_id_of(body)
-        try:
-            request = parse_request(body)
-            relates_to = request.message_id
-            owner.count("soap", request.short_action)
-            injection = owner.take_injection(request.short_action)
-            if injection is not None:
-                time.sleep(injection.delay)
-                if injection.status is not None:
-                    self._reply(injection.status, injection.body, "text/html")
-                    return
-                if injection.fault is not None:
-                    raise injection.fault
-            answer = owner.winrs.handle(request, user)
-            action = RESPONSE_ACTIONS.get(request.short_action,
-                                          request.action + "Response")
-            self._reply(200, envelope(action, relates_to, answer))
-        except WsmanFault as fault:
-            self._fault(owner, fault, relates_to)
-        except Exception as exc:  # a simulator bug: answer like a host's internal error
-            log.exception("simulated WinRM endpoint failed on a request")
-            self._fault(owner, WsmanFault("s:Receiver", "w:InternalError",
-                                          f"The simulated host failed: {exc!r}"),
-                        relates_to)
-
-    def _fault(self, owner: WsmanServer, fault: WsmanFault, relates_to: str) -> None:
-        owner.count("faults")
-        log.debug("wsman fault %s: %s", fault.subcode, fault.reason)
-        self._reply(500, fault_envelope(fault, relates_to, "127.0.0.1"))
-
-    def _read_body(self) -> bytes | None:
-        try:
-            length = int(self.headers.get("Content-Length") or "0")
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            self._reply(400, b"", extra={"Connection": "close"})
-            self.close_connection = True
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _reply(self, status: int, body: bytes, content_type: str = SOAP_TYPE,
-               extra: dict[str, str] | None = None) -> None:
-        reason = self.responses.get(status, ("",))[0]
-        headers = {"Server": self.server_version, "Content-Length": str(len(body))}
-        if body:
-            headers["Content-Type"] = content_type
-        headers.update(extra or {})
-        head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
-            f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
-        self.log_request(status, len(body))
-        self.wfile.write(head.encode("latin-1") + body)  # one write: no Nagle stalls
