@@ -101,14 +101,23 @@ def _no_threads_left() -> Iterator[None]:
 # --- GUI fixtures ---------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _gui_settings_in_tmp(tmp_path_factory: Any, monkeypatch: Any) -> None:
+    """The window's remembered settings go to a fresh folder, never the user's."""
+    monkeypatch.setenv("HVMEM_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @dataclass
 class Shown:
-    """One box a fake notifier was asked to show."""
+    """One box a fake notifier was asked to show (for `ask`: its choices, and the
+    callback that `RecordingNotifier.answer` calls as the user would)."""
 
     kind: str
     message: Any
     parent: Any
     on_gui_thread: bool
+    choices: tuple[tuple[str, str], ...] = ()
+    on_answer: Any = None
 
 
 @pytest.fixture
@@ -132,6 +141,21 @@ def fake_notifier(qapp: Any) -> Any:
 
         def show_blocking(self, message: Any, parent: Any = None) -> None:
             self._record("blocking", message, parent)
+
+        def ask(self, message: Any, choices: Any, on_answer: Any, parent: Any = None,
+                escape: str = "") -> None:
+            self._record("ask", message, parent)
+            self.shown[-1].choices = tuple(choices)
+            self.shown[-1].on_answer = on_answer
+
+        def answer(self, key: str) -> None:
+            """Answer the last question still open, as the user would."""
+            asked = [s for s in self.shown if s.kind == "ask" and s.on_answer]
+            assert asked, "nothing was asked"
+            question = asked[-1]
+            assert key in [k for k, _label in question.choices], question.choices
+            on_answer, question.on_answer = question.on_answer, None
+            on_answer(key)
 
     return RecordingNotifier()
 

@@ -1,7 +1,8 @@
 """The pane under the VM list: the selected VM's memory figures, as Hyper-V Manager shows.
 
 It has a Memory tab (startup, Dynamic Memory, minimum, maximum, assigned, demand, status,
-buffer, weight) and a Summary tab. It is read-only and simply redraws from each snapshot.
+buffer, weight, and a live chart of assigned memory and demand over the last minutes) and
+a Summary tab. It is read-only and simply redraws from each snapshot.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from hvmem.gui.memory_chart import MemoryChart, Sample
 from hvmem.gui.vm_table import format_uptime
 from hvmem.model import VmSnapshot
 from hvmem.units import format_mb
@@ -80,8 +83,13 @@ class DetailsPane(QWidget):
 
         self.tabs = QTabWidget()
         self.values: dict[str, QLabel] = {}
-        self.tabs.addTab(self._form(SUMMARY_ROWS), "Summary")
-        self.tabs.addTab(self._form(MEMORY_ROWS), "Memory")
+        self.chart = MemoryChart()
+        memory_tab = QWidget()
+        memory_layout = QHBoxLayout(memory_tab)
+        memory_layout.addWidget(self._form(MEMORY_ROWS))
+        memory_layout.addWidget(self.chart, 1)
+        self.tabs.addTab(self._form(SUMMARY_ROWS), "S&ummary")
+        self.tabs.addTab(memory_tab, "&Memory")
         self.tabs.setCurrentIndex(1)
 
         layout = QVBoxLayout(self)
@@ -93,6 +101,7 @@ class DetailsPane(QWidget):
     def _form(self, rows: tuple[tuple[str, str], ...]) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         form.setHorizontalSpacing(24)
         for key, label in rows:
@@ -102,8 +111,11 @@ class DetailsPane(QWidget):
             form.addRow(label, value)
         return page
 
-    def show_vm(self, vm: VmSnapshot | None) -> None:
-        """Show `vm`'s figures, or blanks when `vm` is None."""
+    def show_vm(self, vm: VmSnapshot | None, samples: list[Sample] | None = None,
+                now: float = 0.0) -> None:
+        """Show `vm`'s figures and its recent `samples` (the chart's right edge at
+        `now`), or blanks when `vm` is None."""
+        self.chart.show_samples(samples or [], now)
         if vm is None:
             self.title.setText("No virtual machine selected")
             for label in self.values.values():

@@ -1,80 +1,153 @@
-"""The main window: a host's VMs in a table, the selected VM's memory below, a status bar.
+"""The main window, laid out like Hyper-V Manager: hosts, VMs, details, actions.
 
-It looks like Hyper-V Manager's centre pane. The table refreshes in place from the host's
-poller every couple of seconds, keeping selection, scroll position and sort order. The
-Settings action (or a double-click) opens the VM's settings on the Memory page; open
-settings windows receive every fresh inventory too.
+Left, the hosts this window is connected to, each with its state; in the middle, the
+current host's VMs (sortable, filterable by name, columns chosen by the user) over a
+details pane with the selected VM's memory and its live chart; right, the Actions pane;
+below, a status bar with the host's memory as a bar. Each host has its own session,
+runner and poller (`HostView`), so one slow host never holds up another. The table
+refreshes in place, keeping selection, scroll position and sort order. Geometry,
+visible columns and the refresh interval (and its pause) are remembered.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QSplitter,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
 from hvmem import __version__
 from hvmem.errors import HvmemError
+from hvmem.gui.actions_pane import ActionsPane
 from hvmem.gui.details_pane import DetailsPane
+from hvmem.gui.host_memory_bar import HostMemoryBar
+from hvmem.gui.host_view import HostView
+from hvmem.gui.hosts_pane import STATE_TEXTS, HostsPane
 from hvmem.gui.notifier import Notifier
-from hvmem.gui.poller import DEFAULT_INTERVAL_MS, HostPoller, PollState
+from hvmem.gui.poller import HostPoller, PollState
 from hvmem.gui.result_dialog import ResultMessage
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.settings_dialog import SettingsDialog
+from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
+from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.model import Inventory, VmSnapshot
-from hvmem.units import format_mb
 
 log = logging.getLogger("hvmem.gui")
 
+_COLUMN_WIDTHS = (("Name", 150), ("State", 75), ("CPU Usage", 80),
+                  ("Assigned Memory", 120), ("Startup Memory", 115),
+                  ("Dynamic Memory", 115), ("Memory Demand", 115),
+                  ("Memory Status", 105), ("Uptime", 90), ("Status", 150))
+
+
+def format_clock(at: float) -> str:
+    """The local time of day of `at` (seconds since the epoch)."""
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
 
 class MainWindow(QMainWindow):
-    """One host's VMs, their memory, and the way into each VM's memory settings."""
+    """The hosts' VMs, their memory, and the way into each VM's memory settings."""
 
-    def __init__(self, session: HostSession, runner: Runner | None = None,
-                 notifier: Notifier | None = None,
-                 poll_interval_ms: int = DEFAULT_INTERVAL_MS,
+    def __init__(self, session: HostSession | None = None, runner: Runner | None = None,
+                 notifier: Notifier | None = None, poll_interval_ms: int | None = None,
+                 settings: GuiSettings | None = None,
+                 clock: Callable[[], float] = time.time,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.session = session
-        self.runner = runner or Runner(self)
         self.notifier = notifier or Notifier(self)
-        self.inventory: Inventory | None = None
-        self.dialogs: dict[str, SettingsDialog] = {}
-        self.setWindowTitle(f"hvmem — {session.title}")
+        self.settings = settings or GuiSettings()
+        self.clock = clock
+        self.format_time = format_clock  # the screenshots fix it to one text
+        self.hosts: list[HostView] = []
+        self.current_host: HostView | None = None
+        self.started = False
+        self.paused = self.settings.paused
+        self.interval_ms = poll_interval_ms or self.settings.interval_ms
+        self._closing: list[HostView] = []  # disconnected, their session still closing
 
-        self.model = VmTableModel(self)
         self.proxy = VmSortProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self._build_table()
-        self.details = DetailsPane()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(splitter)
-        self._build_actions()
+        self.proxy.setSourceModel(VmTableModel(self))
+        self.actions = WindowActions(self, {
+            "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
+            "pause": self._toggle_pause, "disconnect": self.disconnect_current,
+            "settings": self.open_settings, "filter": self._focus_filter,
+            "about": self._about})
+        self.settings_action = self.actions.settings
+        self.refresh_action = self.actions.refresh
+        self._build_layout()
         self._build_status_bar()
-
-        self.poller = HostPoller(session.client, self.runner, poll_interval_ms, self)
-        self.poller.inventory_arrived.connect(self.on_inventory)
-        self.poller.poll_failed.connect(self.on_poll_failed)
-        self.poller.state_changed.connect(self._show_poll_state)
-        self.resize(1280, 720)
+        self.columns = ColumnChooser(self.table, self)
+        self.columns.set_hidden(self.settings.hidden_columns)
+        self.columns.changed.connect(self._save_columns)
+        self.actions.build_menus(self, self.columns)
+        self._wire_view_settings()
+        self._restore_geometry()
+        if session is not None:
+            self.add_session(session, runner)
+        self._show_current()
 
     # --- building -----------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        self.hosts_pane = HostsPane()
+        self.hosts_pane.current_changed.connect(self._on_host_picked)
+        self.actions_pane = ActionsPane()
+        self.actions_pane.add_window_action(self.actions.connect)
+        for action in (self.actions.refresh, self.actions.pause, self.actions.disconnect):
+            self.actions_pane.add_host_action(action)
+        self.actions_pane.add_vm_action(self.actions.settings)
+
+        self._build_table()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
+        filter_label = QLabel("&Virtual Machines")
+        filter_label.setBuddy(self.filter_edit)
+        font = filter_label.font()
+        font.setBold(True)
+        filter_label.setFont(font)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 4, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(filter_label)
+        head.addStretch(1)
+        head.addWidget(self.filter_edit)
+        top_layout.addLayout(head)
+        top_layout.addWidget(self.table)
+
+        self.details = DetailsPane()
+        self.centre = QSplitter(Qt.Orientation.Vertical)
+        self.centre.setObjectName("centre")
+        self.centre.addWidget(top)
+        self.centre.addWidget(self.details)
+        self.centre.setStretchFactor(0, 3)
+        self.centre.setStretchFactor(1, 2)
+        self.panes = QSplitter(Qt.Orientation.Horizontal)
+        self.panes.setObjectName("panes")
+        for widget, stretch in ((self.hosts_pane, 0), (self.centre, 1),
+                                (self.actions_pane, 0)):
+            self.panes.addWidget(widget)
+            self.panes.setStretchFactor(self.panes.count() - 1, stretch)
+        self.panes.setSizes([190, 900, 190])
+        self.setCentralWidget(self.panes)
 
     def _build_table(self) -> None:
         self.table = QTableView()
@@ -93,83 +166,207 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        for title, width in (("Name", 150), ("State", 75), ("CPU Usage", 80),
-                             ("Assigned Memory", 120), ("Startup Memory", 115),
-                             ("Dynamic Memory", 115), ("Memory Demand", 115),
-                             ("Memory Status", 105), ("Uptime", 90), ("Status", 150)):
+        for title, width in _COLUMN_WIDTHS:
             self.table.setColumnWidth(COLUMN_INDEX[title], width)
         self.table.doubleClicked.connect(self._on_double_click)
+        self.table.activated.connect(self._on_double_click)  # Enter on a row
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
-    def _build_actions(self) -> None:
-        self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+S"))
-        self.settings_action.setStatusTip("Change the selected VM's memory")
-        self.settings_action.setEnabled(False)
-        self.settings_action.triggered.connect(self.open_settings)
-        self.refresh_action = QAction("&Refresh", self)
-        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.refresh_action.triggered.connect(self.poller_refresh)
-        quit_action = QAction("E&xit", self)
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.triggered.connect(self.close)
-        about_action = QAction("&About hvmem", self)
-        about_action.triggered.connect(self._about)
-
-        menus = self.menuBar()
-        menus.addMenu("&File").addAction(quit_action)
-        action_menu = menus.addMenu("&Action")
-        action_menu.addAction(self.settings_action)
-        action_menu.addAction(self.refresh_action)
-        menus.addMenu("&Help").addAction(about_action)
-
-        toolbar = self.addToolBar("Actions")
-        toolbar.setObjectName("actions")
-        toolbar.setMovable(False)
-        toolbar.addAction(self.settings_action)
-        toolbar.addAction(self.refresh_action)
-
     def _build_status_bar(self) -> None:
-        self.host_memory_label = QLabel()
-        self.poll_label = QLabel("Connecting…")
+        self.host_memory_label = HostMemoryBar()
+        self.poll_label = QLabel()
         bar = self.statusBar()
         bar.addPermanentWidget(self.host_memory_label)
         bar.addPermanentWidget(self.poll_label)
 
-    # --- host ---------------------------------------------------------------------
+    def _wire_view_settings(self) -> None:
+        self.actions.check_interval(self.interval_ms)
+        self.actions.intervals.triggered.connect(
+            lambda action: self.set_interval(int(action.data())))
+        self.actions.pause.setChecked(self.paused)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 760)
+        saved = self.settings.splitters
+        for splitter in (self.panes, self.centre):
+            state = saved.get(splitter.objectName())
+            if state is not None:
+                splitter.restoreState(state)
+
+    # --- the current host, for callers that think of one -----------------------------
+
+    @property
+    def session(self) -> HostSession:
+        assert self.current_host is not None, "no host in the window"
+        return self.current_host.session
+
+    @property
+    def poller(self) -> HostPoller:
+        assert self.current_host is not None, "no host in the window"
+        return self.current_host.poller
+
+    @property
+    def runner(self) -> Runner:
+        assert self.current_host is not None, "no host in the window"
+        return self.current_host.runner
+
+    @property
+    def model(self) -> VmTableModel:
+        source = self.proxy.sourceModel()
+        assert isinstance(source, VmTableModel)
+        return source
+
+    @property
+    def inventory(self) -> Inventory | None:
+        return self.current_host.inventory if self.current_host else None
+
+    @property
+    def dialogs(self) -> dict[str, SettingsDialog]:
+        return self.current_host.dialogs if self.current_host else {}
+
+    # --- hosts ----------------------------------------------------------------------
+
+    def add_session(self, session: HostSession, runner: Runner | None = None) -> HostView:
+        """Show another host (with its own runner and poller) and make it current."""
+        host = HostView(session, self.interval_ms, self.clock, runner, self)
+        host.inventory_arrived.connect(lambda _inv, h=host: self._on_host_inventory(h))
+        host.state_changed.connect(self._on_host_state)
+        self.hosts.append(host)
+        self.hosts_pane.add_host(session.title)
+        self.hosts_pane.set_current(len(self.hosts) - 1)
+        if self.started:
+            self._start_host(host)
+        log.info("window shows host %s", session.name)
+        return host
 
     def start(self) -> None:
-        """Start polling the host."""
-        self.poller.start()
+        """Start polling every host (once only, when the refresh is paused)."""
+        self.started = True
+        for host in self.hosts:
+            self._start_host(host)
+
+    def _start_host(self, host: HostView) -> None:
+        if self.paused:
+            host.poller.poll_now()
+        else:
+            host.poller.start()
 
     def poller_refresh(self) -> None:
-        log.debug("user asks for a refresh of %s", self.session.name)
-        self.poller.poll_now()
+        if self.current_host is not None:
+            log.debug("user asks for a refresh of %s", self.current_host.name)
+            self.current_host.poller.poll_now()
+
+    def set_interval(self, interval_ms: int) -> None:
+        """Refresh every `interval_ms` from now on, on every host; remembered."""
+        self.interval_ms = interval_ms
+        self.settings.interval_ms = interval_ms
+        self.actions.check_interval(interval_ms)
+        for host in self.hosts:
+            host.poller.set_interval(interval_ms)
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop or restart the automatic refresh of every host; remembered."""
+        self.paused = paused
+        self.settings.paused = paused
+        self.actions.pause.setChecked(paused)
+        for host in self.hosts if self.started else []:
+            if paused:
+                host.poller.pause()
+            else:
+                host.poller.resume()
+        self._show_poll_state()
+
+    def _toggle_pause(self) -> None:
+        self.set_paused(self.actions.pause.isChecked())
+
+    def disconnect_current(self) -> None:
+        """Drop the current host from the window; its session closes off the GUI thread."""
+        host = self.current_host
+        if host is None:
+            return
+        log.info("user disconnects from %s", host.name)
+        row = self.hosts.index(host)
+        self.hosts.remove(host)
+        host.poller.stop()
+        for dialog in list(host.dialogs.values()):
+            dialog.discard_and_close()
+        self._closing.append(host)
+        host.runner.submit(f"close the connection to {host.name}", host.session.close,
+                           on_success=lambda _v, h=host: self._closed(h),
+                           on_error=lambda _e, h=host: self._closed(h))
+        self.hosts_pane.remove_host(row)
+        if not self.hosts:
+            self._on_host_picked(-1)
+
+    def _closed(self, host: HostView) -> None:
+        if host in self._closing:
+            self._closing.remove(host)
+
+    def _on_host_picked(self, row: int) -> None:
+        host = self.hosts[row] if 0 <= row < len(self.hosts) else None
+        if host is self.current_host:
+            return
+        self.current_host = host
+        self.proxy.setSourceModel(host.model if host else VmTableModel(self))
+        self._show_current()
 
     def on_inventory(self, inventory: Inventory) -> None:
-        """A fresh inventory: table in place, details, status bar, open dialogs."""
-        self.inventory = inventory
-        self.model.update(inventory)
-        self._show_selected()
-
-        host = inventory.host
-        self.host_memory_label.setText(
-            f"Host memory: {format_mb(host.total_mb)} total, "
-            f"{format_mb(host.available_mb)} available")
-        self.poll_label.setText(f"Updated {time.strftime('%H:%M:%S')}")
-        self.poll_label.setToolTip("")
-        for dialog in list(self.dialogs.values()):
-            dialog.on_inventory(inventory)
+        """Take a fresh inventory for the current host (as its poller would)."""
+        assert self.current_host is not None
+        self.current_host.take_inventory(inventory)
 
     def on_poll_failed(self, error: HvmemError) -> None:
         """A failed poll shows as the host's state, never as a box."""
-        self.poll_label.setText(f"{self.session.name} not responding: {error.summary}")
-        self.poll_label.setToolTip(
-            "\n\n".join(part for part in (str(error), error.details) if part))
+        self._show_poll_state()
 
-    def _show_poll_state(self, state: PollState) -> None:
-        if state is PollState.CONNECTING:
-            self.poll_label.setText("Connecting…")
+    def _on_host_inventory(self, host: HostView) -> None:
+        if host is self.current_host:
+            self._show_selected()
+            self.host_memory_label.show_inventory(host.inventory)
+            self._show_poll_state()
+
+    def _on_host_state(self, host: HostView) -> None:
+        if host not in self.hosts:
+            return
+        error = host.last_error
+        reason = "\n\n".join(p for p in (str(error), error.details) if p) if error else ""
+        self.hosts_pane.set_state(self.hosts.index(host), host.session.title,
+                                  host.state, reason)
+        if host is self.current_host:
+            self._show_poll_state()
+
+    def _show_current(self) -> None:
+        host = self.current_host
+        title = f"hvmem — {host.session.title}" if host else "hvmem"
+        self.setWindowTitle(title)
+        self.actions_pane.set_host(host.session.title if host else "")
+        for action in (self.actions.refresh, self.actions.pause,
+                       self.actions.disconnect):
+            action.setEnabled(host is not None)
+        self.host_memory_label.show_inventory(host.inventory if host else None)
+        self._show_selected()
+        self._show_poll_state()
+
+    def _show_poll_state(self) -> None:
+        host = self.current_host
+        if host is None:
+            self.poll_label.setText("Not connected: use Connect to Server")
+            self.poll_label.setToolTip("")
+            return
+        error = host.last_error
+        if host.state is PollState.FAILING and error is not None:
+            self.poll_label.setText(f"{host.name} not responding: {error.summary}")
+            self.poll_label.setToolTip(
+                "\n\n".join(part for part in (str(error), error.details) if part))
+            return
+        self.poll_label.setToolTip("")
+        if host.updated_at is None:
+            self.poll_label.setText(STATE_TEXTS[PollState.CONNECTING])
+            return
+        paused = " (refresh paused)" if self.paused else ""
+        self.poll_label.setText(f"Updated {self.format_time(host.updated_at)}{paused}")
 
     # --- selection and settings ---------------------------------------------------
 
@@ -193,39 +390,55 @@ class MainWindow(QMainWindow):
 
     def _show_selected(self) -> None:
         vm = self.selected_vm()
-        self.details.show_vm(vm)
+        host = self.current_host
+        samples = host.history.samples(vm.id) if vm is not None and host else []
+        now = (host.updated_at or 0.0) if host else 0.0
+        self.details.show_vm(vm, samples, now)
+        self.actions_pane.set_vm(vm.name if vm else "")
         self.settings_action.setEnabled(vm is not None)
 
     def _on_double_click(self, index: QModelIndex) -> None:
         self.open_settings(index.data(VM_ID_ROLE))
 
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
     def open_settings(self, vm_id: str | None = None) -> SettingsDialog | None:
         """Open (or raise) the settings window of `vm_id`, or of the selected VM."""
+        host = self.current_host
         vm = self.model.vm(vm_id) if isinstance(vm_id, str) else self.selected_vm()
-        if vm is None:
+        if vm is None or host is None:
             return None
         log.debug("user opens the settings of %s", vm.name)
-        dialog = self.dialogs.get(vm.id)
+        dialog = host.dialogs.get(vm.id)
         if dialog is None:
-            host = self.inventory.host if self.inventory else None
-            dialog = SettingsDialog(vm, host, self.session.client, self.runner,
+            figures = host.inventory.host if host.inventory else None
+            dialog = SettingsDialog(vm, figures, host.session.client, host.runner,
                                     self.notifier, self)
-            dialog.status_message.connect(self._show_status)
-            dialog.finished.connect(lambda _code, vm_id=vm.id: self._forget_dialog(vm_id))
-            self.dialogs[vm.id] = dialog
+            dialog.status_message.connect(lambda text, h=host: self._show_status(h, text))
+            dialog.finished.connect(
+                lambda _code, h=host, vm_id=vm.id: self._forget_dialog(h, vm_id))
+            host.dialogs[vm.id] = dialog
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
         return dialog
 
-    def _forget_dialog(self, vm_id: str) -> None:
-        dialog = self.dialogs.pop(vm_id, None)
+    def _forget_dialog(self, host: HostView, vm_id: str) -> None:
+        dialog = host.dialogs.pop(vm_id, None)
         if dialog is not None:
             dialog.deleteLater()
 
-    def _show_status(self, text: str) -> None:
+    def _show_status(self, host: HostView, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
-        self.poller.poll_now()  # show the host's new figures without waiting a tick
+        host.poller.poll_now()  # show the host's new figures without waiting a tick
+
+    def open_connect_dialog(self) -> None:
+        """Ask for a host and connect to it (see `connect_dialog`)."""
+        from hvmem.gui.connect_dialog import open_connect_dialog
+
+        open_connect_dialog(self)
 
     def _about(self) -> None:
         self.notifier.show_message(ResultMessage(
@@ -233,16 +446,35 @@ class MainWindow(QMainWindow):
             "Changes the memory of Hyper-V VMs, running ones included, through "
             "PowerShell over WinRM.", severity="info"), self)
 
-    # --- closing ------------------------------------------------------------------
+    # --- remembering and closing ------------------------------------------------------
+
+    def _save_columns(self) -> None:
+        self.settings.hidden_columns = self.columns.hidden()
+
+    def save_view(self) -> None:
+        """Remember geometry and splitters (columns and refresh are saved as they change)."""
+        self.settings.save_window(self.saveGeometry(), {
+            splitter.objectName(): splitter.saveState()
+            for splitter in (self.panes, self.centre)})
+        self.settings.sync()
 
     def shutdown(self) -> None:
         """Stop polling and wait for running work, so no worker outlives the window."""
-        self.poller.stop()
-        for dialog in list(self.dialogs.values()):
-            dialog.close()
-        if not self.runner.shutdown(30000):
-            log.warning("work on %s still running at exit", self.session.name)
+        for host in [*self.hosts, *self._closing]:
+            host.shutdown()
+        for host in self.hosts:
+            _close_quietly(host.session)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_view()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _close_quietly(session: HostSession) -> None:
+    # At exit the user's work is done; a host that fails to close is worth a log line,
+    # not a traceback.
+    try:
+        session.close()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("closing %s failed: %s", session.name, exc)

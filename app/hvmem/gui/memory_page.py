@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from hvmem import rules
+from hvmem.gui.theme import message_style
 from hvmem.model import SETTING_FIELDS, HostSnapshot, MemoryChange, VmSnapshot
 from hvmem.units import format_mb
 
@@ -38,14 +39,6 @@ log = logging.getLogger("hvmem.gui")
 SIZE_MAX_MB = 251_658_240  # 240 TB, the largest bound Hyper-V has; rules narrow it per VM
 # Wider than Hyper-V's 5..2000, so that the rule, not the box, explains the limit.
 BUFFER_MAX = 9999
-_STYLE = {
-    "error": "color: #b00020;",
-    "warning": "color: #8a5300;",
-    "note": "color: #5a5a5a;",
-    "host": "color: #1f5fa8;",
-    "banner": "background: #fff4ce; border: 1px solid #d9b44a; padding: 6px;"
-              " color: #3a3000;",
-}
 
 
 def _message_label() -> QLabel:
@@ -57,7 +50,7 @@ def _message_label() -> QLabel:
 
 def _set_message(label: QLabel, text: str, style: str) -> None:
     label.setText(text)
-    label.setStyleSheet(_STYLE[style])
+    label.setStyleSheet(message_style(style, label))
     label.setVisible(bool(text))
 
 
@@ -103,25 +96,31 @@ class MemoryPage(QWidget):
         ram_grid = QGridLayout(ram_box)
         self.startup_spin = self._size_spin("startup_mb")
         self.assigned_label = QLabel()
-        self.assigned_label.setStyleSheet(_STYLE["note"])
-        self._add_row(ram_grid, 0, "startup_mb", "RAM:", self.startup_spin, "MB",
-                      self.assigned_label)
+        self.demand_label = QLabel()
+        live = QWidget()
+        live_layout = QVBoxLayout(live)
+        live_layout.setContentsMargins(12, 0, 0, 0)
+        live_layout.setSpacing(0)
+        for label in (self.assigned_label, self.demand_label):
+            label.setStyleSheet(message_style("note", label))
+            live_layout.addWidget(label)
+        self._add_row(ram_grid, 0, "startup_mb", "&RAM:", self.startup_spin, "MB", live)
 
         dm_box = QGroupBox("Dynamic Memory")
         dm_grid = QGridLayout(dm_box)
-        self.dynamic_box = QCheckBox("Enable Dynamic Memory")
+        self.dynamic_box = QCheckBox("Enable &Dynamic Memory")
         self.dynamic_box.toggled.connect(lambda _on: self._user_edited("dynamic"))
         self.inputs["dynamic"] = self.dynamic_box
         row = self._add_row(dm_grid, 0, "dynamic", "", self.dynamic_box, "")
         self.minimum_spin = self._size_spin("minimum_mb")
-        row = self._add_row(dm_grid, row, "minimum_mb", "Minimum RAM:", self.minimum_spin,
-                            "MB")
+        row = self._add_row(dm_grid, row, "minimum_mb", "M&inimum RAM:",
+                            self.minimum_spin, "MB")
         self.maximum_spin = self._size_spin("maximum_mb")
-        row = self._add_row(dm_grid, row, "maximum_mb", "Maximum RAM:", self.maximum_spin,
-                            "MB")
+        row = self._add_row(dm_grid, row, "maximum_mb", "Ma&ximum RAM:",
+                            self.maximum_spin, "MB")
         self.buffer_spin = self._spin("buffer_percent", 0, BUFFER_MAX)
-        self._add_row(dm_grid, row, "buffer_percent", "Memory buffer:", self.buffer_spin,
-                      "%")
+        self._add_row(dm_grid, row, "buffer_percent", "Memory &buffer:",
+                      self.buffer_spin, "%")
 
         weight_box = QGroupBox("Memory weight")
         self._build_weight(weight_box)
@@ -149,9 +148,12 @@ class MemoryPage(QWidget):
         self.weight_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.weight_slider.setPageStep(10)
         self.weight_slider.valueChanged.connect(lambda _v: self._user_edited("weight"))
+        self.weight_slider.setAccessibleName("Memory weight")
         self.weight_value = QLabel()
         self.inputs["weight"] = self.weight_slider
-        grid.addWidget(QLabel("Low"), 1, 0)
+        low = QLabel("&Low")
+        low.setBuddy(self.weight_slider)
+        grid.addWidget(low, 1, 0)
         grid.addWidget(self.weight_slider, 1, 1)
         grid.addWidget(QLabel("High"), 1, 2)
         grid.addWidget(self.weight_value, 1, 3)
@@ -176,7 +178,9 @@ class MemoryPage(QWidget):
     def _add_row(self, grid: QGridLayout, row: int, name: str, label: str,
                  widget: QWidget, unit: str, side: QWidget | None = None) -> int:
         if label:
-            grid.addWidget(QLabel(label), row, 0)
+            title = QLabel(label)
+            title.setBuddy(widget)  # the & mnemonic moves the focus to the field
+            grid.addWidget(title, row, 0)
         grid.addWidget(widget, row, 1)
         if unit:
             grid.addWidget(QLabel(unit), row, 2)
@@ -253,6 +257,8 @@ class MemoryPage(QWidget):
         running = vm.state not in ("Off", "Saved")
         self.assigned_label.setText(
             f"Assigned now: {format_mb(vm.assigned_mb)}" if running else "")
+        self.demand_label.setText(
+            f"Demand now: {format_mb(vm.demand_mb)}" if running and vm.demand_mb else "")
         self._apply_field_states()
         self._revalidate()
 
@@ -265,8 +271,12 @@ class MemoryPage(QWidget):
             shown = "on" if host_value else "off"
         _set_message(self.host_hints[name], f"Changed on the host: now {shown}", "host")
 
+    def has_edits(self) -> bool:
+        """Whether the user changed a field that the VM's state lets them send."""
+        return not rules.effective_change(self.vm, self.change()).is_empty()
+
     def forget_edits(self) -> None:
-        """Drop the edit marks, so every field follows the host again."""
+        """Drop the edit marks, so every field follows the host again (Revert)."""
         self.edited.clear()
         self.baseline.clear()
         for label in self.host_hints.values():

@@ -2,13 +2,16 @@
 
 A box has a one-line summary a person understands, informative text (what was asked,
 what the VM has now, what to try), and the host's own text and ids in a collapsed
-Details area. The same text goes to the log. Tests hand the window a fake notifier that
-records calls, so no test ever opens a real modal box.
+Details area. The same text goes to the log. `ask` shows a box with choices (a partial
+result's keep / try again / go back, or unapplied edits at close) and calls back with
+the answer. Tests hand the window a fake notifier that records calls and answers for
+the user, so no test ever opens a real modal box.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from hvmem.errors import HvmemError
+from hvmem.gui.choice_dialog import ChoiceDialog
 from hvmem.gui.result_dialog import ResultMessage, describe_error
 
 log = logging.getLogger("hvmem.gui")
@@ -84,6 +88,19 @@ class Notifier(QObject):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._open_boxes.append(box)
         box.finished.connect(lambda _code, b=box: self._forget(b))
+        box.open()
+
+    def ask(self, message: ResultMessage, choices: Sequence[tuple[str, str]],
+            on_answer: Callable[[str], None], parent: QWidget | None = None,
+            escape: str = "") -> None:
+        """Show `message` with one button per (key, label) choice; call `on_answer`
+        with the key taken (Esc or closing gives `escape`, else the last choice)."""
+        log.log(logging.WARNING if message.severity != "info" else logging.INFO,
+                "%s: %s\n%s\n%s", message.title, message.summary, message.informative,
+                message.details)
+        box = ChoiceDialog(message, choices, escape, parent)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.answered.connect(on_answer)
         box.open()
 
     def show_blocking(self, message: ResultMessage,

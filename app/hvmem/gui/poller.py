@@ -75,6 +75,20 @@ class HostPoller(QObject):
     def set_interval(self, interval_ms: int) -> None:
         self._timer.setInterval(interval_ms)
 
+    @property
+    def paused(self) -> bool:
+        """Whether the timer is off while the host is not stopped."""
+        return not self._timer.isActive() and self.state is not PollState.STOPPED
+
+    def pause(self) -> None:
+        """No more timed polls until `resume` (a poll asked for by hand still runs)."""
+        self._timer.stop()
+
+    def resume(self) -> None:
+        """Timed polls again, starting with one now."""
+        if self.state is not PollState.STOPPED:
+            self.start()
+
     def poll_now(self) -> bool:
         """Ask for the inventory now, unless a poll of this host is still running.
 

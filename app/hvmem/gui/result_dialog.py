@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from hvmem.errors import HvmemError, format_records
-from hvmem.model import MemorySettings
+from hvmem.model import MemorySettings, VmSnapshot
 
 if TYPE_CHECKING:
     from hvmem.controller import ApplyResult
 
-Severity = Literal["error", "warning", "info"]
+Severity = Literal["error", "warning", "info", "question"]
+
+# What the user may do after a partial result, as (key, button label).
+PARTIAL_CHOICES = (
+    ("keep", "&Keep What Was Achieved"),
+    ("retry", "&Try Again"),
+    ("back", "&Go Back to Before"),
+)
 
 FIELD_LABELS = {
     "startup_mb": "Startup RAM",
@@ -119,7 +126,9 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
             return ResultMessage(title, result.summary(), severity="info")
         case "partial":
             summary = f"{vm_name} got only part of the memory change"
-            lines = [f"You asked for: {asked}.", f"The VM has now: {now}."]
+            before = settings_text(result.before, result.asked)
+            lines = [f"You asked for: {asked}.", f"The VM has now: {now}.",
+                     f"Before the change: {before}."]
         case "rejected":
             summary = f"The change to {vm_name} was not sent: it breaks a memory rule"
             lines = [f"You asked for: {asked}."]
@@ -129,7 +138,10 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
         case "conflict":
             summary = (f"{vm_name} changed on the host since it was read; "
                        "nothing was applied")
-            lines = [f"You asked for: {asked}.", f"The VM has now: {now}."]
+            names = _moved_names(result)
+            lines = [f"You asked for: {asked}.",
+                     f"When this window read it: {settings_text(result.before, names)}.",
+                     f"The VM has now: {settings_text(result.after, names)}."]
         case _:
             summary = f"hvmem cannot tell whether {vm_name}'s memory changed"
             lines = [f"You asked for: {asked}.", f"Last read from the VM: {now}."]
@@ -139,4 +151,46 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
         lines.append(reason)
     if hint:
         lines.append(hint)
+    if result.outcome == "partial":
+        lines.append("Keep what was achieved, try the same change again, or go back "
+                     "to the values before the change.")
     return ResultMessage(title, summary, "\n".join(lines), details, "error")
+
+
+def _moved_names(result: ApplyResult) -> tuple[str, ...]:
+    """The settings that differ between what was read and what the host has now (the
+    asked ones when nothing differs or the VM was not read)."""
+    if result.after is None:
+        return result.asked
+    moved = tuple(name for name in FIELD_LABELS
+                  if getattr(result.before, name) != getattr(result.after, name))
+    return moved or result.asked
+
+
+def describe_reread(result: ApplyResult, vm_name: str, vm: VmSnapshot | None,
+                    error: HvmemError | None) -> ResultMessage:
+    """The box for an unknown outcome after hvmem read the VM again (`vm`), or failed
+    to (`error`)."""
+    title = f"Settings for {vm_name}"
+    asked = settings_text(result.requested, result.asked)
+    lines = [f"You asked for: {asked}."]
+    if vm is not None:
+        summary = (f"The connection broke while changing {vm_name}; "
+                   "hvmem read the VM again")
+        has = settings_text(vm.memory, result.asked)
+        lines.append(f"The host has now: {has} (assigned now {vm.assigned_mb} MB).")
+        landed = all(getattr(vm.memory, n) == getattr(result.requested, n)
+                     for n in result.asked)
+        lines.append("The change landed." if landed else "The change did not land "
+                     "completely; look at the values and try again if needed.")
+    else:
+        summary = f"hvmem cannot tell whether {vm_name}'s memory changed"
+        lines.append("hvmem could not read the VM again"
+                     + (f": {error.summary}." if error is not None else "."))
+        lines.append("Refresh when the host answers again to see its values.")
+    if result.error is not None:
+        lines.append(f"The connection failed with: {result.error.summary}")
+    details = "\n\n".join(part for part in (
+        _details(result), error.details if error is not None else "") if part)
+    return ResultMessage(title, summary, "\n".join(lines), details,
+                         "warning" if vm is not None else "error")

@@ -6,6 +6,12 @@ what the user typed. OK and Apply send the edited fields through `controller.app
 worker (the dialog shows a busy state meanwhile and never waits on the network); the
 result goes to the status bar when it applied, or to the notifier's box otherwise.
 Nothing the user typed is lost on an error.
+
+A partial result asks what to do next: keep what was achieved, try the same request
+again, or go back to the values before; both of the latter go through the controller
+like any edit. An unknown result (the connection broke) reads the VM again before it
+says anything, so the box shows what the host has. Revert drops the edits; closing the
+window with unapplied edits asks first. Enter is OK, Esc is Cancel.
 """
 
 from __future__ import annotations
@@ -32,10 +38,16 @@ from hvmem.controller import ApplyResult
 from hvmem.errors import HvmemError
 from hvmem.gui.memory_page import MemoryPage
 from hvmem.gui.notifier import Notifier
-from hvmem.gui.result_dialog import describe_result
+from hvmem.gui.result_dialog import (
+    PARTIAL_CHOICES,
+    ResultMessage,
+    describe_reread,
+    describe_result,
+)
 from hvmem.gui.runner import Job, Runner
+from hvmem.gui.theme import message_style
 from hvmem.hyperv.client import HostClient
-from hvmem.model import HostSnapshot, Inventory, VmSnapshot
+from hvmem.model import SETTING_FIELDS, HostSnapshot, Inventory, MemoryChange, VmSnapshot
 
 log = logging.getLogger("hvmem.gui")
 
@@ -62,6 +74,7 @@ class SettingsDialog(QDialog):
         self.vm_name = vm.name
         self.job: Job | None = None
         self.gone = False
+        self._closing_anyway = False
         self.setWindowTitle(f"Settings for {vm.name} on {client.name}")
 
         self.page = MemoryPage(vm, host)
@@ -79,15 +92,24 @@ class SettingsDialog(QDialog):
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.Apply)
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Reset)
         self.ok_button: QPushButton = self.buttons.button(
             QDialogButtonBox.StandardButton.Ok)
         self.cancel_button: QPushButton = self.buttons.button(
             QDialogButtonBox.StandardButton.Cancel)
         self.apply_button: QPushButton = self.buttons.button(
             QDialogButtonBox.StandardButton.Apply)
+        self.revert_button: QPushButton = self.buttons.button(
+            QDialogButtonBox.StandardButton.Reset)
+        self.ok_button.setText("OK")
+        self.apply_button.setText("&Apply")
+        self.revert_button.setText("&Revert")
+        self.revert_button.setToolTip("Drop your edits and show the host's values")
+        self.ok_button.setDefault(True)  # Enter anywhere in the page means OK
         self.ok_button.clicked.connect(lambda: self.apply(close_after=True))
         self.apply_button.clicked.connect(lambda: self.apply(close_after=False))
+        self.revert_button.clicked.connect(self.revert)
         self.cancel_button.clicked.connect(self.reject)
 
         self.busy_label = QLabel("Applying the change on the host…")
@@ -95,7 +117,7 @@ class SettingsDialog(QDialog):
         self.busy_bar.setRange(0, 0)  # indeterminate: the host says nothing until done
         self.busy_bar.setMaximumWidth(120)
         self.gone_label = QLabel()
-        self.gone_label.setStyleSheet("color: #b00020;")
+        self.gone_label.setStyleSheet(message_style("error", self.gone_label))
         self.gone_label.setVisible(False)
         for widget in (self.busy_label, self.busy_bar):
             widget.setVisible(False)
@@ -121,6 +143,7 @@ class SettingsDialog(QDialog):
         can_send = not self.busy and not self.gone and not self.page.has_errors()
         self.ok_button.setEnabled(can_send or (not self.busy and self.gone))
         self.apply_button.setEnabled(can_send and not self.page.change().is_empty())
+        self.revert_button.setEnabled(not self.busy and bool(self.page.edited))
         self.cancel_button.setEnabled(not self.busy)
 
     def on_inventory(self, inventory: Inventory) -> None:
@@ -146,6 +169,10 @@ class SettingsDialog(QDialog):
                 self.accept()
             return
 
+        self.send(change, close_after)
+
+    def send(self, change: MemoryChange, close_after: bool = False) -> None:
+        """Apply `change` to the VM as the page last saw it, through the controller."""
         vm, host = self.page.vm, self.page.host
         log.debug("apply %s to %s", change.as_dict(), vm.name)
         self._set_busy(True)
@@ -155,6 +182,12 @@ class SettingsDialog(QDialog):
             lambda result: self._on_result(result, close_after),
             self._on_error,
         )
+
+    def revert(self) -> None:
+        """Drop the user's edits; every field shows the host's value again."""
+        log.debug("user reverts the edits of %s", self.vm_name)
+        self.page.forget_edits()
+        self._update_buttons()
 
     def _set_busy(self, busy: bool) -> None:
         self.page.set_busy(busy)
@@ -174,10 +207,45 @@ class SettingsDialog(QDialog):
             self.status_message.emit(result.summary())
             if close_after:
                 self.accept()
+        elif result.outcome == "partial":
+            self.notifier.ask(describe_result(result, self.vm_name), PARTIAL_CHOICES,
+                              lambda key: self._after_partial(result, key), self,
+                              escape="keep")
+        elif result.outcome == "unknown":
+            self._read_again(result)
         else:
             self.notifier.show_result(describe_result(result, self.vm_name), self)
         self.result_arrived.emit(result)
         self._update_buttons()
+
+    def _after_partial(self, result: ApplyResult, choice: str) -> None:
+        """The user's answer to a partial result: keep, retry, or go back."""
+        log.debug("after a partial result on %s the user chose %s", self.vm_name, choice)
+        if choice == "retry":
+            self.send(_change_to(result.requested, result.asked))
+        elif choice == "back":
+            self.send(_change_to(result.before, result.asked))
+        else:
+            self.page.forget_edits()
+            self.status_message.emit(f"{self.vm_name}: kept what was achieved. "
+                                     + result.summary())
+        self._update_buttons()
+
+    def _read_again(self, result: ApplyResult) -> None:
+        """The connection broke mid-change: read the VM, then say what the host has."""
+        def show(message: ResultMessage) -> None:
+            self._set_busy(False)
+            self.notifier.show_result(message, self)
+
+        def took(answer: tuple[HostSnapshot, VmSnapshot]) -> None:
+            host, vm = answer
+            self.page.refresh(vm, host)
+            show(describe_reread(result, self.vm_name, vm, None))
+
+        self._set_busy(True)
+        self.job = self.runner.submit(
+            f"read {self.vm_name} again", lambda: self.client.get_vm(self.vm_id), took,
+            lambda error: show(describe_reread(result, self.vm_name, None, error)))
 
     def _take_readback(self, result: ApplyResult) -> None:
         # The VM as the apply read it back, so the page (and its "changed on the host"
@@ -197,8 +265,36 @@ class SettingsDialog(QDialog):
             return  # the host is working on it; the result must find the dialog
         super().reject()
 
+    def discard_and_close(self) -> None:
+        """Close without asking (the host goes away or the window closes)."""
+        self._closing_anyway = True
+        self.done(QDialog.DialogCode.Rejected)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.busy:
+        if self.busy and not self._closing_anyway:
             event.ignore()
             return
+        if self.page.has_edits() and not self._closing_anyway and not self.gone:
+            # Closing by the title bar with unapplied edits: ask, never lose them silently.
+            event.ignore()
+            self.notifier.ask(ResultMessage(
+                self.windowTitle(), f"Apply your changes to {self.vm_name}?",
+                "You changed settings that were not applied yet.", severity="question"),
+                CLOSE_CHOICES, self._after_close_question, self, escape="stay")
+            return
         super().closeEvent(event)
+
+    def _after_close_question(self, choice: str) -> None:
+        if choice == "apply":
+            self.apply(close_after=True)
+        elif choice == "discard":
+            self.discard_and_close()
+
+
+CLOSE_CHOICES = (("apply", "&Apply"), ("discard", "&Discard"), ("stay", "&Keep Editing"))
+
+
+def _change_to(settings: object, names: tuple[str, ...]) -> MemoryChange:
+    """The change that asks for `settings`' values of the fields `names`."""
+    return MemoryChange(**{name: getattr(settings, name) for name in names
+                           if name in SETTING_FIELDS})

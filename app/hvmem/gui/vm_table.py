@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from hvmem.gui.theme import state_icon
 from hvmem.model import Inventory, VmSnapshot
 from hvmem.units import format_mb
 
@@ -121,6 +122,8 @@ class VmTableModel(QAbstractTableModel):
             return vm.id
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(_RIGHT.value)
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return state_icon(vm.state)
         return None
 
     def vm_at(self, row: int) -> VmSnapshot:
@@ -158,19 +161,37 @@ class VmTableModel(QAbstractTableModel):
 
     def _emit_changed_cells(self, row: int, old: VmSnapshot, new: VmSnapshot) -> None:
         for number, column in enumerate(COLUMNS):
-            if column.text(old) != column.text(new) or column.key(old) != column.key(new):
+            changed = (column.text(old) != column.text(new)
+                       or column.key(old) != column.key(new))
+            # The Name cell carries the state icon too.
+            if changed or (number == 0 and old.state != new.state):
                 cell = self.index(row, number)
                 roles = [Qt.ItemDataRole.DisplayRole, SORT_ROLE]
+                if number == 0:
+                    roles.append(Qt.ItemDataRole.DecorationRole)
                 self.dataChanged.emit(cell, cell, roles)
 
 
 class VmSortProxy(QSortFilterProxyModel):
-    """Sorts by `SORT_ROLE` (numbers for numbers), then by name for equal keys."""
+    """Sorts by `SORT_ROLE` (numbers for numbers), then by name for equal keys; keeps
+    only the VMs whose name contains the filter text (any case)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
+        self.name_filter = ""
+
+    def set_name_filter(self, text: str) -> None:
+        """Show only VMs whose name contains `text` (case-insensitive); "" shows all."""
+        self.name_filter = text.strip().casefold()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if not self.name_filter:
+            return True
+        name = self.sourceModel().index(source_row, 0, source_parent).data()
+        return self.name_filter in str(name).casefold()
 
     def lessThan(self, left: _Index, right: _Index) -> bool:
         left_key = left.data(SORT_ROLE)

@@ -1,0 +1,97 @@
+"""What the window remembers between runs: geometry, columns, refresh interval, pause.
+
+Everything lives in one INI file read through QSettings, `gui.ini` in hvmem's config
+folder. The folder can be moved with the environment variable `HVMEM_CONFIG_DIR` (tests
+point it at a temporary folder, so they never touch the user's settings) or by passing
+a path. Nothing secret is ever stored here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from hvmem.paths import config_dir
+
+CONFIG_DIR_ENV = "HVMEM_CONFIG_DIR"
+INTERVAL_CHOICES_MS = (1000, 2000, 5000, 10_000, 30_000)
+DEFAULT_INTERVAL_MS = 2000
+
+
+def settings_path(folder: Path | None = None) -> Path:
+    """The INI file: in `folder`, else in $HVMEM_CONFIG_DIR, else in the config folder."""
+    if folder is None:
+        override = os.environ.get(CONFIG_DIR_ENV)
+        folder = Path(override) if override else config_dir()
+    return folder / "gui.ini"
+
+
+class GuiSettings:
+    """Typed access to the window's remembered settings."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or settings_path()
+        self._store = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    @property
+    def splitters(self) -> dict[str, QByteArray]:
+        """Saved splitter states by splitter name."""
+        self._store.beginGroup("splitters")
+        try:
+            names = self._store.childKeys()
+        finally:
+            self._store.endGroup()
+        found = {name: self._bytes(f"splitters/{name}") for name in names}
+        return {name: state for name, state in found.items() if state is not None}
+
+    def save_window(self, geometry: QByteArray, splitters: dict[str, QByteArray]) -> None:
+        self._store.setValue("window/geometry", geometry)
+        for name, state in splitters.items():
+            self._store.setValue(f"splitters/{name}", state)
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """Titles of the VM table's hidden columns."""
+        value = self._store.value("table/hidden_columns", [])
+        if isinstance(value, str):  # QSettings gives a lone item back as a string
+            value = [value] if value else []
+        return [str(title) for title in value or []]
+
+    @hidden_columns.setter
+    def hidden_columns(self, titles: list[str]) -> None:
+        self._store.setValue("table/hidden_columns", list(titles))
+
+    @property
+    def interval_ms(self) -> int:
+        """The refresh interval; an unknown stored value falls back to the default."""
+        try:
+            value = int(self._store.value("refresh/interval_ms", DEFAULT_INTERVAL_MS))
+        except (TypeError, ValueError):
+            return DEFAULT_INTERVAL_MS
+        return value if value in INTERVAL_CHOICES_MS else DEFAULT_INTERVAL_MS
+
+    @interval_ms.setter
+    def interval_ms(self, value: int) -> None:
+        self._store.setValue("refresh/interval_ms", int(value))
+
+    @property
+    def paused(self) -> bool:
+        return str(self._store.value("refresh/paused", "false")).lower() == "true"
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        self._store.setValue("refresh/paused", bool(value))
+
+    def sync(self) -> None:
+        """Write to disk now (QSettings otherwise writes when it sees fit)."""
+        self._store.sync()
