@@ -24,8 +24,10 @@ LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 # Hyper-V cmdlets the agent may call; each must name its module (PowerCLI has a Get-VM).
 HYPERV_CMDLETS = {
     "get-vm", "get-vmhost", "get-vmmemory", "set-vmmemory", "get-vmprocessor",
-    "get-vmgpupartitionadapter",
+    "get-vmgpupartitionadapter", "start-vm", "stop-vm", "save-vm",
 }
+# The cmdlets behind the power operations.
+POWER_CMDLETS = ("Hyper-V\\Start-VM", "Hyper-V\\Stop-VM", "Hyper-V\\Save-VM")
 
 
 def parse(source: str) -> tree_sitter.Node:
@@ -229,3 +231,60 @@ def test_error_kinds_are_the_ones_the_client_maps(agent: str) -> None:
     kinds = set(re.findall(r"New-Failure '([a-z_]+)'", agent))
     assert kinds == {"agent", "bad_request", "not_found", "conflict", "host",
                      "access_denied"}
+
+
+def power_calls(source: str) -> list[tuple[str, str, list[str]]]:
+    """(cmdlet, the call's text, its -parameters) for every power cmdlet call."""
+    found = []
+    for node in walk(parse(source)):
+        if node.type != "command":
+            continue
+        name = node.child_by_field_name("command_name")
+        if name is not None and text(name) in POWER_CMDLETS:
+            parameters = [text(n) for n in walk(node) if n.type == "command_parameter"]
+            found.append((text(name), " ".join(text(node).split()), parameters))
+    return found
+
+
+def test_each_power_operation_runs_its_own_cmdlet(agent: str) -> None:
+    calls = power_calls(agent)
+    names = sorted(name for name, _, _ in calls)
+    assert names == sorted(["Hyper-V\\Start-VM", "Hyper-V\\Stop-VM",
+                            "Hyper-V\\Stop-VM", "Hyper-V\\Save-VM"])
+
+    cmdlet = function_node(agent, "Invoke-PowerCmdlet")
+    cases = {text(n).strip("'") for n in walk(cmdlet)
+             if n.type == "switch_clause_condition"}
+    assert cases == set(protocol.POWER_OPERATIONS)
+    # Only a turn-off may cut the power; a shut down goes through the guest.
+    turn_offs = [params for _, _, params in calls if "-TurnOff" in params]
+    assert len(turn_offs) == 1
+
+
+def test_power_cmdlets_select_the_vm_object_and_never_prompt(agent: str) -> None:
+    # stdin carries the requests: a prompt would read the next request as its answer.
+    for name, call, params in power_calls(agent):
+        assert call.split()[1:3] == ["-VM", "$Vm"], call
+        assert "-Confirm:$false" in call, call
+        assert "-ErrorVariable" in params and "-ErrorAction" in params, call
+        assert "-AsJob" not in params and "-Passthru" not in params, call
+        if name.endswith("Stop-VM"):
+            assert "-Force" in params, call
+
+
+def test_power_op_guards_the_state_and_reads_the_vm_back(agent: str) -> None:
+    source = text(function_node(agent, "Invoke-PowerOp"))
+    assert "Get-JsonField $Arguments 'expected_state'" in source
+    assert "-cne $expectedState" in source
+    assert "New-Failure 'conflict'" in source and "current = $current" in source
+    assert "New-Failure 'host'" in source
+    # The VM afterwards travels with success and with failure alike.
+    assert source.count("Get-VmRecord (Get-VmById $id)") == 1
+    assert "vm = $after" in source
+
+
+def test_unknown_op_message_names_every_operation(agent: str) -> None:
+    source = text(function_node(agent, "Invoke-Operation"))
+    flat = " ".join(source.split())
+    for op in protocol.OPERATIONS:
+        assert op in flat, op

@@ -1,4 +1,4 @@
-# hvmem agent, protocol 1: lists Hyper-V VMs and changes their memory.
+# hvmem agent, protocol 1: lists Hyper-V VMs, changes their memory, starts and stops them.
 #
 # Started by hvmem's fixed bootstrap (app/hvmem/hyperv/agent_script.py), which reads
 # this script as one base64 line from stdin and dot-sources it. From then on every
@@ -640,6 +640,81 @@ function Invoke-SetMemoryOp {
     throw (New-Failure 'host' $first.message $extra)
 }
 
+function Invoke-PowerCmdlet {
+    # The one Hyper-V cmdlet call behind a power op. Its errors land in $Failures; no
+    # call may prompt, since stdin carries the requests: Stop-VM takes -Force (it asks
+    # otherwise when the guest is locked or has unsaved work), every call -Confirm:$false.
+    param([string]$Op, $Vm, $Failures)
+
+    $powerErrors = $null
+    try {
+        switch -CaseSensitive ($Op) {
+            'start_vm' {
+                $null = Hyper-V\Start-VM -VM $Vm -Confirm:$false -ErrorAction Continue `
+                    -ErrorVariable powerErrors
+            }
+            'stop_vm' {
+                $null = Hyper-V\Stop-VM -VM $Vm -Force -Confirm:$false `
+                    -ErrorAction Continue -ErrorVariable powerErrors
+            }
+            'turn_off_vm' {
+                $null = Hyper-V\Stop-VM -VM $Vm -TurnOff -Force -Confirm:$false `
+                    -ErrorAction Continue -ErrorVariable powerErrors
+            }
+            'save_vm' {
+                $null = Hyper-V\Save-VM -VM $Vm -Confirm:$false -ErrorAction Continue `
+                    -ErrorVariable powerErrors
+            }
+        }
+    } catch {
+        $Failures.Add($_)
+    }
+    foreach ($item in $powerErrors) {
+        if ($null -ne $item) { Add-DistinctError $Failures $item }
+    }
+}
+
+function Invoke-PowerOp {
+    # start_vm, stop_vm, turn_off_vm, save_vm: {vm_id, expected_state} -> {vm}.
+    param([string]$Op, $Arguments)
+
+    $id = Get-VmIdArgument $Arguments
+    $expectedState = Get-JsonField $Arguments 'expected_state'
+    if ($expectedState -isnot [string] -or $expectedState.Length -eq 0) {
+        throw (New-Failure 'bad_request' 'expected_state must be a state name' $null)
+    }
+    Assert-HyperVModule
+
+    # Refuse if the VM moved since the client read it (another admin, a crash).
+    $vm = Get-VmById $id
+    $state = $vm.State.ToString()
+    if ($state -cne $expectedState) {
+        $current = Get-VmRecord $vm
+        $text = "The VM '" + $current.name + "' changed since it was read (state " +
+            $expectedState + ' -> ' + $state + '); nothing was done.'
+        $extra = [ordered]@{ current = $current; moved = @('state') }
+        throw (New-Failure 'conflict' $text $extra)
+    }
+
+    $failures = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    $null = Invoke-PowerCmdlet $Op $vm $failures
+
+    $after = Get-VmRecord (Get-VmById $id)
+    if ($failures.Count -eq 0) { return [ordered]@{ vm = $after } }
+
+    $records = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($item in $failures) { $records.Add((ConvertTo-WireRecord $item)) }
+    $first = $records[0]
+    $extra = [ordered]@{
+        error_id = $first.error_id
+        category = $first.category
+        hresult = $first.hresult
+        records = $records.ToArray()
+        vm = $after
+    }
+    throw (New-Failure 'host' $first.message $extra)
+}
+
 function Invoke-Operation {
     param([string]$Op, $Arguments)
 
@@ -648,9 +723,13 @@ function Invoke-Operation {
         'list' { return (Invoke-ListOp) }
         'get_vm' { return (Invoke-GetVmOp $Arguments) }
         'set_memory' { return (Invoke-SetMemoryOp $Arguments) }
+        'start_vm' { return (Invoke-PowerOp $Op $Arguments) }
+        'stop_vm' { return (Invoke-PowerOp $Op $Arguments) }
+        'turn_off_vm' { return (Invoke-PowerOp $Op $Arguments) }
+        'save_vm' { return (Invoke-PowerOp $Op $Arguments) }
     }
-    $text = 'Unknown operation "' + $Op +
-        '"; this agent knows hello, list, get_vm and set_memory.'
+    $text = 'Unknown operation "' + $Op + '"; this agent knows hello, list, get_vm, ' +
+        'set_memory, start_vm, stop_vm, turn_off_vm and save_vm.'
     throw (New-Failure 'bad_request' $text $null)
 }
 

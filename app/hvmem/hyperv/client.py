@@ -268,3 +268,34 @@ class HostClient:
             hint="Check the host's PowerShell profile and Hyper-V module; see the log.",
             host=self.name,
         )
+
+    # Power actions. Writes: never asked twice; a caller that loses the connection reads
+    # the VM back instead (hvmem.power does).
+
+    def start_vm(self, vm: VmSnapshot) -> VmSnapshot:
+        """Start `vm` (Start-VM); a saved VM is restored, a paused one resumed.
+
+        Raises:
+            ConflictError: the VM is no longer in `vm.state`; nothing was done.
+            HostOperationError: Hyper-V refused, e.g. OutOfMemory when the host lacks
+                the memory to start it; `vm_after` is the VM as it is now.
+            HvmemError: anything else (transport, not found, garbage).
+        """
+        return self._power("start_vm", vm)
+
+    def stop_vm(self, vm: VmSnapshot) -> VmSnapshot:
+        """Shut `vm` down through its guest (Stop-VM -Force). Raises as `start_vm`."""
+        return self._power("stop_vm", vm)
+
+    def turn_off_vm(self, vm: VmSnapshot) -> VmSnapshot:
+        """Turn `vm` off at once (Stop-VM -TurnOff). Raises as `start_vm`."""
+        return self._power("turn_off_vm", vm)
+
+    def save_vm(self, vm: VmSnapshot) -> VmSnapshot:
+        """Save `vm`'s state and release its memory (Save-VM). Raises as `start_vm`."""
+        return self._power("save_vm", vm)
+
+    def _power(self, op: str, vm: VmSnapshot) -> VmSnapshot:
+        args = {"vm_id": vm.id, "expected_state": vm.state}
+        result = self._call(op, args, self.timeouts.write)
+        return vm_from_wire(result["vm"])

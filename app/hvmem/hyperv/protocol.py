@@ -28,6 +28,12 @@ Operations:
   last saw them. Errors: ``conflict`` (with ``current``: vm), ``not_found``, ``host`` (the
   Hyper-V error records in ``records``, each ``{message, error_id, category, hresult}``,
   and the VM afterwards in ``vm``).
+* ``start_vm``, ``stop_vm`` (graceful shut down), ``turn_off_vm``, ``save_vm``
+  ``{vm_id, expected_state}`` -> ``{vm: vm}`` (the VM afterwards). ``expected_state`` is
+  the state the client last saw; if the VM is in another one now, nothing is done and
+  the answer is ``conflict`` (with ``current``: vm). Errors: ``not_found``, ``host``
+  (the Hyper-V error records in ``records``, the VM afterwards in ``vm``); a start
+  without enough free memory is Hyper-V's ``OutOfMemory,...StartVM`` record.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ from typing import Any
 
 PROTOCOL_VERSION = 1
 MARKER = "<<hvmem1>>"
-OPERATIONS = ("hello", "list", "get_vm", "set_memory")
+# Operations that change a VM's power state, by the Hyper-V cmdlet each one runs.
+POWER_OPERATIONS = ("start_vm", "stop_vm", "turn_off_vm", "save_vm")
+OPERATIONS = ("hello", "list", "get_vm", "set_memory", *POWER_OPERATIONS)
 
 # Wire names of the memory settings, keyed by the field names of model.MemorySettings.
 SETTING_WIRE_NAMES = {

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from hvmem import __version__
 from hvmem.hyperv.protocol import (
+    POWER_OPERATIONS,
     PROTOCOL_VERSION,
     SETTING_WIRE_NAMES,
     encode_answer,
@@ -22,12 +23,14 @@ from hvmem.hyperv.protocol import (
     ok_answer,
 )
 from hvmem.model import bytes_to_mb
-from hvmem.sim.host import SetOutcome, SimHost, SimVm, VmNotFound
+from hvmem.sim.host import PowerOutcome, SetOutcome, SimHost, SimVm, VmNotFound
 from hvmem.sim.records import (
     E_ACCESSDENIED,
     GET_VM,
+    power_state_record,
     refusal_records,
     shortfall_record,
+    start_memory_record,
 )
 
 log = logging.getLogger("hvmem.sim")
@@ -36,6 +39,8 @@ INT64_MAX = 2**63 - 1
 INT32_RANGE = (-(2**31), 2**31 - 1)
 WIRE_TO_FIELD = {wire: name for name, wire in SETTING_WIRE_NAMES.items()}
 EXPECTED_KEYS = ("state", *SETTING_WIRE_NAMES.values())
+_POWER_CMDLET_NAMES = {"start_vm": "Start-VM", "stop_vm": "Stop-VM",
+                       "turn_off_vm": "Stop-VM", "save_vm": "Save-VM"}
 
 
 class BadRequest(ValueError):
@@ -87,6 +92,8 @@ class SimAgent:
                 return {"host": self.host.host_record(), "vm": self.host.vm_record(vm)}
         if op == "set_memory":
             return self._set_memory(args)
+        if op in POWER_OPERATIONS:
+            return self._power(op, args)
         raise BadRequest(f"unknown op {op!r}")
 
     def _hello(self) -> dict[str, Any]:
@@ -116,6 +123,31 @@ class SimAgent:
         if outcome.ok:
             return {"vm": outcome.vm}
         raise _Refused(self._host_error(vm, outcome))
+
+    def _power(self, op: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Start, shut down, turn off or save a VM if it is in the state the client saw."""
+        vm_id = _string_arg(args, "vm_id")
+        expected_state = _string_arg(args, "expected_state")
+        with self.host.lock:
+            vm = self._find(vm_id, _POWER_CMDLET_NAMES[op])
+            current = self.host.vm_record(vm)
+            if current["state"] != expected_state:
+                raise _Refused(self._conflict(vm, ["state"], current))
+            outcome = self.host.power(vm.id, op)
+        if outcome.ok:
+            return {"vm": outcome.vm}
+        raise _Refused(self._power_error(op, vm, outcome))
+
+    def _power_error(self, op: str, vm: SimVm, outcome: PowerOutcome) -> dict[str, Any]:
+        texts = self.host.texts
+        if outcome.needed_mb:
+            record = start_memory_record(texts, vm.name, vm.id, outcome.needed_mb)
+        else:
+            record = power_state_record(texts, op, vm.name, vm.id, outcome.wrong_state)
+        return error_answer(
+            None, "host", record["message"], error_id=record["error_id"],
+            category=record["category"], hresult=record["hresult"], rule=record["rule"],
+            rules=[record["rule"]], records=[record], vm=outcome.vm)["error"]
 
     def _conflict(self, vm: SimVm, moved: list[str], current: dict[str, Any]
                   ) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The simulated Hyper-V host: its memory, its VMs, a steppable clock, and memory changes.
+"""The simulated Hyper-V host: its memory, its VMs, a steppable clock, memory changes and
+power actions (start, shut down, turn off, save).
 
 `SimHost` is thread-safe through one re-entrant lock (`SimHost.lock`), which the WinRM
 server's threads and the agent share; a caller that must check and change in one step (the
@@ -7,6 +8,7 @@ only in the wire records (`vm_record`, `host_record`).
 
 The host's available memory is its total minus a fixed reserve for the parent partition
 minus what every VM that holds memory (running, paused, in transition) has assigned.
+A VM starts only if its startup memory (a saved VM: the memory it was saved with) fits.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hvmem.sim.messages import Texts
 from hvmem.sim.records import Shortfall
 from hvmem.sim.rules import (
     STATE_VALUES,
+    ceil_to_alignment,
     Refusal,
     VmFacts,
     check_change,
@@ -58,6 +61,7 @@ class SimVm:
     status: str = ""  # empty: the host's "operating normally" text
     nested_virtualization: bool = False
     gpu_partition: bool = False
+    saved_mb: int = 0  # the memory a Saved VM restores; 0: unknown, its Startup
 
     @property
     def facts(self) -> VmFacts:
@@ -86,6 +90,37 @@ class SetOutcome:
     @property
     def ok(self) -> bool:
         return not self.refusals and self.shortfall is None
+
+
+@dataclass(frozen=True)
+class PowerOutcome:
+    """What one power action did.
+
+    Attributes:
+        vm: the VM afterwards, as a wire record.
+        wrong_state: the state that does not allow the action ("" when it did).
+        needed_mb: for a start that failed for lack of memory, what it needed (else 0).
+    """
+
+    vm: dict[str, Any]
+    wrong_state: str = ""
+    needed_mb: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.wrong_state and not self.needed_mb
+
+
+# The states each power action starts from. Start on a paused VM resumes it; shut down,
+# turn off and save take a paused VM as they take a running one (see docs/simulator.md).
+POWER_FROM: dict[str, tuple[str, ...]] = {
+    "start_vm": ("Off", "Saved", "Paused"),
+    "stop_vm": ("Running", "Paused"),
+    "turn_off_vm": ("Running", "Paused"),
+    "save_vm": ("Running", "Paused"),
+}
+# A freshly booted guest's use: a quarter of its memory, at least this much.
+BOOT_USE_MIN_MB = 64
 
 
 class VmNotFound(LookupError):
@@ -240,6 +275,58 @@ class SimHost:
                 vm.assigned_mb = min(max(vm.assigned_mb, final.minimum_mb),
                                      final.maximum_mb)
             return SetOutcome(shortfall=shortfall, vm=self.vm_record(vm))
+
+    def power(self, vm_id: str, op: str) -> PowerOutcome:
+        """Run a power action (a `POWER_FROM` key) on a VM, as Start-VM, Stop-VM or
+        Save-VM would.
+
+        Raises:
+            VmNotFound: no VM has this id.
+            KeyError: `op` is not a power action.
+        """
+        with self.lock:
+            vm = self.find(vm_id)
+            if vm.state not in POWER_FROM[op]:
+                return PowerOutcome(self.vm_record(vm), wrong_state=vm.state)
+            if op == "start_vm":
+                return self._start(vm)
+
+            if op == "save_vm":
+                vm.saved_mb = vm.assigned_mb
+            else:
+                # The guest's memory is gone; the next boot starts from nothing.
+                vm.guest.in_use_mb = 0
+                vm.saved_mb = 0
+            vm.state = "Saved" if op == "save_vm" else "Off"
+            vm.assigned_mb = vm.demand_mb = vm.cpu_percent = 0
+            vm.uptime_s = 0.0
+            return PowerOutcome(self.vm_record(vm))
+
+    def start_need_mb(self, vm: SimVm) -> int:
+        """The free memory `vm` needs to start: its Startup, or what it was saved with."""
+        with self.lock:
+            if vm.state == "Saved" and vm.saved_mb:
+                return vm.saved_mb
+            return vm.settings.startup_mb
+
+    def _start(self, vm: SimVm) -> PowerOutcome:
+        """Start (or restore, or resume) `vm` if its memory fits in what is free."""
+        if vm.state == "Paused":
+            vm.state = "Running"  # resumed: it holds its memory already
+            return PowerOutcome(self.vm_record(vm))
+
+        needed = self.start_need_mb(vm)
+        if needed > self.available_mb():
+            return PowerOutcome(self.vm_record(vm), needed_mb=needed)
+        if vm.guest.in_use_mb <= 0:
+            boot_use = ceil_to_alignment(max(needed // 4, BOOT_USE_MIN_MB))
+            vm.guest.in_use_mb = min(boot_use, needed)
+        vm.state = "Running"
+        vm.assigned_mb = needed
+        vm.demand_mb = vm.guest.in_use_mb
+        vm.uptime_s = 0.0
+        vm.saved_mb = 0
+        return PowerOutcome(self.vm_record(vm))
 
     def _resize(self, vm: SimVm, requested_mb: int) -> Shortfall | None:
         """Hot-add or hot-remove towards `requested_mb`; what was achieved is assigned."""

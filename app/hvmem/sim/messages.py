@@ -3,7 +3,8 @@
 Real Hyper-V localises Status, MemoryStatus and every error message, while error ids stay
 English; the simulator does the same so that the client is tested against text it must not
 parse. Messages are shaped like real ones ("Failed to modify device 'Memory'." followed by
-detail lines ending in the VM's id); the wording of refusals no source captured is ours.
+detail lines ending in the VM's id); the wording of refusals no source captured is ours,
+and so is every German text. A failed start reads as field case F20 captured it.
 A scenario may override any text by key (host "texts").
 """
 
@@ -62,6 +63,16 @@ ENGLISH: dict[str, str] = {
     "complete this operation. (0x8007000E)",
     "guest-in-use": "'{vm}' could not remove all of the requested memory: {requested} MB "
     "requested, {achieved} MB assigned. The guest operating system is using the memory.",
+    "start-failed": "'{vm}' failed to start.\nNot enough memory in the system to start "
+    "the virtual machine {vm}.\nCould not initialize memory: Not enough memory resources "
+    "are available to complete this operation. (0x8007000E).",
+    "start-failed-detail": "'{vm}' failed to start.\nNot enough memory in the system to "
+    "start the virtual machine {vm} with ram size {needed} megabytes.\n'{vm}' could not "
+    "initialize memory: Not enough memory resources are available to complete this "
+    "operation. (0x8007000E).",
+    "power-failed": "'{vm}' failed to change state.",
+    "power-invalid-state": "The operation cannot be performed while the object is in its "
+    "current state.",
     "not_found": "Hyper-V was unable to find a virtual machine with ID \"{vm_id}\".",
     "no_rights": "You do not have the required permission to complete this task. Contact "
     "the administrator of the authorization policy for the computer '{host}'.",
@@ -124,6 +135,18 @@ GERMAN: dict[str, str] = {
     "guest-in-use": "\"{vm}\" konnte nicht den gesamten angeforderten Arbeitsspeicher "
     "entfernen: {requested} MB angefordert, {achieved} MB zugewiesen. Das "
     "Gastbetriebssystem verwendet den Arbeitsspeicher.",
+    "start-failed": "\"{vm}\" konnte nicht gestartet werden.\nNicht genügend "
+    "Arbeitsspeicher im System, um den virtuellen Computer {vm} zu starten.\nDer "
+    "Arbeitsspeicher konnte nicht initialisiert werden: Nicht genügend "
+    "Speicherressourcen verfügbar, um diesen Vorgang abzuschließen. (0x8007000E).",
+    "start-failed-detail": "\"{vm}\" konnte nicht gestartet werden.\nNicht genügend "
+    "Arbeitsspeicher im System, um den virtuellen Computer {vm} mit einer RAM-Größe von "
+    "{needed} Megabyte zu starten.\n\"{vm}\" konnte den Arbeitsspeicher nicht "
+    "initialisieren: Nicht genügend Speicherressourcen verfügbar, um diesen Vorgang "
+    "abzuschließen. (0x8007000E).",
+    "power-failed": "\"{vm}\" konnte den Status nicht ändern.",
+    "power-invalid-state": "Der Vorgang kann im aktuellen Zustand des Objekts nicht "
+    "ausgeführt werden.",
     "not_found": "Hyper-V hat keinen virtuellen Computer mit der ID \"{vm_id}\" "
     "gefunden.",
     "no_rights": "Sie verfügen nicht über die erforderliche Berechtigung für diese "

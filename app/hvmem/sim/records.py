@@ -1,4 +1,4 @@
-"""Error records the simulated host gives when it refuses or only partly applies a change.
+"""Error records the simulated host gives when it refuses a change or a power action.
 
 Each record looks like a PowerShell error record from Set-VMMemory (message, a
 FullyQualifiedErrorId, a category and an HRESULT where there is one) and carries in an
@@ -6,6 +6,10 @@ extra ``rule`` field the rule id that produced it, so tests and the client can t
 refusals apart without reading localised text. The ids and categories for refusals no
 source captured (ordering, ranges, running-VM limits, partial resizes) are our best guess;
 see docs/simulator.md.
+
+Power actions (Start-VM, Stop-VM, Save-VM) fail with `start_memory_records` when the host
+lacks memory to start a VM (Hyper-V's own OutOfMemory record, field case F20) and with
+`power_state_record` when the VM's state does not allow the action.
 """
 
 from __future__ import annotations
@@ -100,3 +104,55 @@ def shortfall_record(
     record["requested_bytes"] = shortfall.requested_mb * 1024 * 1024
     record["achieved_bytes"] = shortfall.achieved_mb * 1024 * 1024
     return record
+
+
+# The cmdlet class that names each power action's errors (Stop-VM also turns off).
+POWER_CMDLETS = {
+    "start_vm": "Microsoft.HyperV.PowerShell.Commands.StartVM",
+    "stop_vm": "Microsoft.HyperV.PowerShell.Commands.StopVM",
+    "turn_off_vm": "Microsoft.HyperV.PowerShell.Commands.StopVM",
+    "save_vm": "Microsoft.HyperV.PowerShell.Commands.SaveVM",
+}
+
+
+def start_memory_record(
+    texts: Texts, vm_name: str, vm_id: str, needed_mb: int
+) -> dict[str, Any]:
+    """Start-VM's record when the host has too little free memory (reference §3.3).
+
+    The message is the job summary (three lines, as captured in F20) followed by the
+    server's detail lines, each ending in the VM's id, one of them naming the size.
+    """
+    summary = texts.get("start-failed", vm=vm_name)
+    details = texts.get("start-failed-detail", vm=vm_name, needed=needed_mb)
+    suffix = texts.get("vm_id_suffix", vm_id=vm_id)
+    detail_lines = [f"{line} {suffix}" for line in details.splitlines()]
+    lines = [*summary.splitlines(), *detail_lines]
+    return {
+        "message": "\n".join(lines),
+        "error_id": f"OutOfMemory,{POWER_CMDLETS['start_vm']}",
+        "category": "FromStdErr",
+        "hresult": E_OUTOFMEMORY,
+        "rule": "start-out-of-memory",
+        "needed_bytes": needed_mb * 1024 * 1024,
+    }
+
+
+def power_state_record(
+    texts: Texts, op: str, vm_name: str, vm_id: str, state: str
+) -> dict[str, Any]:
+    """The record of a power action the VM's current state does not allow."""
+    detail = texts.get("power-invalid-state", vm=vm_name, state=state)
+    return {
+        "message": _server_message_with(texts.get("power-failed", vm=vm_name), texts,
+                                        vm_id, detail),
+        "error_id": f"InvalidState,{POWER_CMDLETS[op]}",
+        "category": "InvalidOperation",
+        "hresult": None,
+        "rule": "power-invalid-state",
+    }
+
+
+def _server_message_with(head: str, texts: Texts, vm_id: str, detail: str) -> str:
+    suffix = texts.get("vm_id_suffix", vm_id=vm_id)
+    return "\n".join([head, *(f"{line} {suffix}" for line in detail.splitlines())])
