@@ -1,4 +1,5 @@
-"""`hvmem list` and `hvmem set`: the VM table and one memory edit, for people and scripts.
+"""`hvmem list`, `hvmem set` and the power commands (`start`, `stop`, `turn-off`, `save`):
+the VM table, one memory edit and one power action, for people and scripts.
 
 Both talk to the host given with --host (WinRM), or, without it, to the built-in demo
 host, started in-process and stopped afterwards. The password comes from the environment
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hvmem import controller
+from hvmem import controller, power
 from hvmem.errors import ErrorKind, HvmemError
 from hvmem.hyperv.client import HostClient
 from hvmem.hyperv.connect import AUTH_METHODS, HostTarget, open_client, parse_host_url
@@ -60,6 +61,33 @@ def add_parsers(commands: Any) -> None:
     edit.add_argument("--json", action="store_true", help="print the outcome as JSON")
     edit.set_defaults(handler=run_set, parser=edit)
 
+    for command, action in _POWER_COMMANDS.items():
+        _add_power_parser(commands, command, action)
+
+
+# Command name -> power action, and what each says in --help.
+_POWER_COMMANDS: dict[str, power.Action] = {"start": "start", "stop": "stop",
+                                             "turn-off": "turn_off", "save": "save"}
+_POWER_HELP = {
+    "start": "start a VM (a saved one is restored, a paused one resumed); says first "
+             "whether its startup memory fits in what the host has free",
+    "stop": "shut a VM down through its guest (Stop-VM -Force)",
+    "turn-off": "turn a VM off at once, like pulling the plug (Stop-VM -TurnOff)",
+    "save": "save a VM's state and release its memory (Save-VM)",
+}
+
+
+def _add_power_parser(commands: Any, command: str, action: power.Action) -> None:
+    parser = commands.add_parser(
+        command, help=_POWER_HELP[command].split(";")[0],
+        description=f"{_POWER_HELP[command][0].upper()}{_POWER_HELP[command][1:]}. "
+                    "Exit status: 0 done, 1 failure (Hyper-V's own text follows), "
+                    "2 usage.")
+    _add_host_options(parser)
+    parser.add_argument("vm", metavar="VM", help="the VM's name or Id")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.set_defaults(handler=run_power, action=action)
+
 
 def _add_host_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
@@ -98,6 +126,35 @@ def run_set(args: argparse.Namespace) -> int:
               "--maximum, --buffer or --weight", file=sys.stderr)
         return EXIT_USAGE
     return _guarded(lambda: _set(args, change))
+
+
+def run_power(args: argparse.Namespace) -> int:
+    """`hvmem start|stop|turn-off|save`: one power action; 0 done, 1 not."""
+    return _guarded(lambda: _power(args))
+
+
+def _power(args: argparse.Namespace) -> int:
+    with connected(args) as client:
+        inventory = client.list()
+        vm = find_vm(inventory, args.vm, client.name)
+        fit = power.start_fit(vm, inventory.host) if args.action == "start" else None
+        if fit is not None and not args.json:
+            # Said before trying: the host may still have more free than it reported.
+            print(fit.message, flush=True)
+        result = power.power(client, vm, args.action)
+
+    if args.json:
+        shown = result.to_json()
+        shown["vm"] = vm_to_json(result.vm_after) if result.vm_after else None
+        if fit is not None:
+            shown["fit"] = {"fits": fit.fits, "needed_mb": fit.needed_mb,
+                            "available_mb": fit.available_mb, "message": fit.message}
+        print(json.dumps(shown, indent=2))
+    elif result.outcome != "refused":
+        print(result.summary())
+    if result.outcome != "done" and result.error is not None:
+        print_error(result.error)
+    return EXIT_OK if result.outcome == "done" else EXIT_FAILURE
 
 
 def _guarded(action: Callable[[], int]) -> int:
