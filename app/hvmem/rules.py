@@ -400,11 +400,13 @@ def _host_warnings(
                 f"{format_mb(vm.assigned_mb + free_even)} of {format_mb(wanted)}",
             )]
         if wanted < vm.assigned_mb and wanted < vm.demand_mb:
+            kept = min(vm.demand_mb + vm.demand_mb % 2, vm.assigned_mb)
             return [Finding(
                 "guest-in-use", "warning", "startup_mb",
                 f"The guest is using about {format_mb(vm.demand_mb)}; Hyper-V can only "
-                "remove what it does not use, so the VM may keep more than "
-                f"{format_mb(wanted)}",
+                "remove what it does not use, so it is likely to remove only about "
+                f"{format_mb(vm.assigned_mb - kept)}, leaving the VM with about "
+                f"{format_mb(kept)} of the {format_mb(wanted)} asked for",
             )]
     elif vm.state == "Off" and wanted > free:
         return [Finding(
