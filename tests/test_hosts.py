@@ -1,8 +1,10 @@
-"""Saved hosts in a temporary config folder, and passwords in a fake keyring."""
+"""Saved hosts in a temporary config folder, passwords in a fake keyring, and the
+command line's use of both."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -12,8 +14,13 @@ import pytest
 from keyring.backends import fail
 
 from hvmem import hosts
+from hvmem.cli import build_parser, main
+from hvmem.cli_commands import target_from_args
 from hvmem.errors import ErrorKind, HvmemError
 from hvmem.hosts import CredentialStore, SavedHost
+from hvmem.sim.agent import SimAgent
+from hvmem.sim.scenario import load_scenario
+from hvmem.sim.wsman import WsmanServer
 
 SECRET = "Tr0ub4dor&3-never-on-disk"
 
@@ -191,3 +198,73 @@ def test_a_locked_keyring_is_reported_not_swallowed() -> None:
     assert caught.value.kind is ErrorKind.CONFIG
     assert "KeyringLocked" in caught.value.details
     assert "the collection is locked" in caught.value.details
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def sim_server() -> Iterator[WsmanServer]:
+    sim_host = load_scenario("desktop", seed=1)
+    server = WsmanServer(lambda: SimAgent(sim_host), {"alice": SECRET},
+                         receive_wait=0.1).start()
+    yield server
+    server.stop()
+
+
+def test_the_cli_uses_a_saved_host_by_name_with_its_keyring_password(
+        sim_server: WsmanServer, memory_keyring: MemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("HVMEM_PASSWORD", raising=False)
+    saved = SavedHost(sim_server.url, name="Lab", auth="basic", user="alice",
+                      agent_mode="per-request", operation_timeout_s=2,
+                      read_timeout_s=10)
+    hosts.save_host(saved)
+    CredentialStore().set("alice", saved.url, SECRET)
+
+    code = main(["list", "--host", "lab", "--json"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert json.loads(out)["vms"]
+    # Per-request mode, from the saved host: one Send carrying script, request and end.
+    assert sim_server.stats.actions["Send"] == 1
+
+
+def test_cli_options_override_the_saved_host(memory_keyring: MemoryKeyring,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HVMEM_PASSWORD", SECRET)
+    hosts.save_host(SavedHost("hv01", name="Lab", user="LAB\\admin",
+                              ca_file="/etc/lab-ca.pem"))
+    args = build_parser().parse_args(["list", "--host", "Lab", "--agent-mode",
+                                      "persistent", "--trust-fingerprint", "ef" * 32])
+
+    target = target_from_args(args)
+
+    assert (target.url, target.user, target.ca_trust_path) == (
+        "https://hv01:5986/wsman", "LAB\\admin", "/etc/lab-ca.pem")
+    assert (target.agent_mode, target.cert_fingerprint) == ("persistent", "ef" * 32)
+    assert target.password == SECRET
+
+
+def test_the_cli_says_why_it_cannot_keep_passwords(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.delenv("HVMEM_PASSWORD", raising=False)
+    try:
+        code = main(["list", "--host", "hv01", "--user", "bob"])
+    finally:
+        keyring.set_keyring(previous)
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "No password for bob@https://hv01:5986/wsman" in err
+    assert "Passwords cannot be stored: no system keyring was found" in err
+    assert "HVMEM_PASSWORD" in err

@@ -1,9 +1,10 @@
 """`hvmem list`, `hvmem set` and the power commands (`start`, `stop`, `turn-off`, `save`):
 the VM table, one memory edit and one power action, for people and scripts.
 
-Both talk to the host given with --host (WinRM), or, without it, to the built-in demo
-host, started in-process and stopped afterwards. The password comes from the environment
-variable HVMEM_PASSWORD or from the system keyring, never from the command line. Every
+Both talk to the host given with --host (WinRM; a saved host by name; or "local", a local
+PowerShell on Windows), or, without it, to the built-in demo host, started in-process and
+stopped afterwards. The password comes from the environment variable HVMEM_PASSWORD or
+from the system keyring, never from the command line. Every
 failure is printed as a summary, the host's own details and a hint, never as a traceback.
 """
 
@@ -16,12 +17,22 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from hvmem import controller, power
 from hvmem.errors import ErrorKind, HvmemError
+from hvmem.hosts import KEYRING_SERVICE, CredentialStore, credential_key, find_host
 from hvmem.hyperv.client import HostClient
-from hvmem.hyperv.connect import AUTH_METHODS, HostTarget, open_client, parse_host_url
+from hvmem.hyperv.connect import (
+    AGENT_MODES,
+    AUTH_METHODS,
+    HostTarget,
+    is_loopback,
+    open_client,
+    parse_host_url,
+)
+from hvmem.hyperv.local_channel import LOCAL_HOST, open_local_client
 from hvmem.model import Inventory, MemoryChange, VmSnapshot
 from hvmem.units import parse_size_mb
 
@@ -29,7 +40,6 @@ log = logging.getLogger("hvmem.cli")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_REJECTED = 0, 1, 2, 3, 4
 PASSWORD_ENV = "HVMEM_PASSWORD"
-KEYRING_SERVICE = "hvmem"
 # Auth methods that cannot work without a password.
 _NEEDS_PASSWORD = ("basic", "ntlm", "credssp")
 _EXIT_BY_OUTCOME = {"applied": EXIT_OK, "unchanged": EXIT_OK, "partial": EXIT_PARTIAL,
@@ -91,15 +101,29 @@ def _add_power_parser(commands: Any, command: str, action: power.Action) -> None
 
 def _add_host_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "host", "Without --host, the built-in demo host is used. The password comes from "
-                f"{PASSWORD_ENV} or the keyring (service 'hvmem', entry USER@URL).")
-    group.add_argument("--host", metavar="URL", help="hv01, hv01:5985 or "
-                       "https://hv01:5986/wsman")
-    group.add_argument("--auth", choices=AUTH_METHODS, default="ntlm",
-                       help="authentication method (default: ntlm)")
-    group.add_argument("--user", metavar="NAME", default="", help="DOMAIN\\user or "
+        "host", "Without --host, the built-in demo host is used. --host may name a saved "
+                "host (by its name or address), whose settings then apply unless given "
+                f"here. The password comes from {PASSWORD_ENV} or the keyring (service "
+                "'hvmem', entry USER@URL).")
+    group.add_argument("--host", metavar="NAME|URL", help="a saved host's name, hv01, "
+                       "hv01:5985, https://hv01:5986/wsman, or 'local' (this Windows "
+                       "machine, through a local PowerShell)")
+    group.add_argument("--auth", choices=AUTH_METHODS, default=None,
+                       help="authentication method (default: the saved host's, or ntlm)")
+    group.add_argument("--user", metavar="NAME", default=None, help="DOMAIN\\user or "
                        "user@domain")
-    group.add_argument("--ca-file", metavar="PEM", help="CA bundle to trust for https")
+    group.add_argument("--ca-file", metavar="PEM", help="CA bundle to trust for this "
+                       "host's https certificate")
+    group.add_argument("--trust-fingerprint", metavar="SHA256", help="trust exactly the "
+                       "certificate with this SHA-256 fingerprint (shown when it is not "
+                       "trusted)")
+    group.add_argument("--allow-unencrypted", action="store_true", default=None,
+                       help="allow Basic auth over plain http to a host other than "
+                       "loopback (the password then crosses the network readable)")
+    group.add_argument("--agent-mode", choices=AGENT_MODES, default=None,
+                       help="auto (default): one long-lived agent, or one agent per "
+                       "request if the host does not deliver input line by line; "
+                       "persistent or per-request force one")
     group.add_argument("--cert-pem", metavar="PEM", help="client certificate "
                        "(certificate auth)")
     group.add_argument("--cert-key-pem", metavar="PEM", help="client certificate's key")
@@ -195,16 +219,39 @@ def connected(args: argparse.Namespace) -> Iterator[HostClient]:
         finally:
             demo.stop()
         return
+    if args.host.strip().lower() == LOCAL_HOST:
+        with _closing(open_local_client()) as client:
+            yield client
+        return
 
-    url = parse_host_url(args.host)
-    target = HostTarget(
-        url=url, auth=args.auth, user=args.user, password=_password(args, url),
-        ca_trust_path=args.ca_file, cert_pem=args.cert_pem,
-        cert_key_pem=args.cert_key_pem,
-    )
-    target.check()
+    target = target_from_args(args)
     with _closing(open_client(target)) as client:
         yield client
+
+
+def target_from_args(args: argparse.Namespace) -> HostTarget:
+    """The target for --host: a saved host's settings, overridden by options given.
+
+    Raises:
+        HvmemError: kind CONFIG for settings that cannot work or a missing password.
+    """
+    saved = find_host(args.host)
+    base = saved.to_target() if saved else HostTarget(url=parse_host_url(args.host))
+    given = {
+        "auth": args.auth, "user": args.user, "ca_trust_path": args.ca_file,
+        "cert_fingerprint": args.trust_fingerprint,
+        "allow_unencrypted": args.allow_unencrypted, "agent_mode": args.agent_mode,
+        "cert_pem": args.cert_pem, "cert_key_pem": args.cert_key_pem,
+    }
+    target = replace(base, **{k: v for k, v in given.items() if v is not None})
+    target = replace(target, password=_password(target.auth, target.user, target.url))
+    target.check()
+    if target.auth == "basic" and not target.uses_tls and not is_loopback(target.host):
+        print(f"warning: Basic authentication over plain http: the password for "
+              f"{target.host} crosses the network readable", file=sys.stderr)
+    if saved is not None:
+        log.info("using saved host %s (%s)", saved.display_name, saved.url)
+    return target
 
 
 @contextmanager
@@ -218,7 +265,7 @@ def _closing(client: HostClient) -> Iterator[HostClient]:
             log.warning("closing %s failed: %s", client.name, exc)
 
 
-def _password(args: argparse.Namespace, url: str) -> str:
+def _password(auth: str, user: str, url: str) -> str:
     """The password from HVMEM_PASSWORD, else the keyring; "" when the method needs none.
 
     Raises:
@@ -227,23 +274,21 @@ def _password(args: argparse.Namespace, url: str) -> str:
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    if args.auth not in _NEEDS_PASSWORD:
+    if auth not in _NEEDS_PASSWORD:
         return ""
 
-    entry = f"{args.user}@{url}"
-    hint = (f"Set {PASSWORD_ENV}, or store it with: keyring set {KEYRING_SERVICE} "
-            f"'{entry}'")
-    try:
-        import keyring
-
-        stored = keyring.get_password(KEYRING_SERVICE, entry)
-    except Exception as exc:  # any keyring back end failure, reported as such
-        raise HvmemError(ErrorKind.CONFIG, f"Could not read the password for {entry} "
-                         "from the keyring", details=f"{type(exc).__name__}: {exc}",
-                         hint=hint) from exc
-    if not stored:
-        raise HvmemError(ErrorKind.CONFIG, f"No password for {entry}", hint=hint)
-    return str(stored)
+    store = CredentialStore()
+    entry = credential_key(user, url)
+    stored = store.get(user, url)
+    if stored:
+        return stored
+    where = (f"keyring set {KEYRING_SERVICE} '{entry}'" if store.available
+             else "(no keyring here)")
+    raise HvmemError(ErrorKind.CONFIG, f"No password for {entry}",
+                     details="" if store.available else
+                     f"Passwords cannot be stored: {store.why_not}.",
+                     hint=f"Set {PASSWORD_ENV}, or store it with: {where}"
+                     if store.available else f"Set {PASSWORD_ENV}.")
 
 
 def _change_from_args(args: argparse.Namespace) -> MemoryChange:

@@ -317,7 +317,8 @@ class CredentialStore:
 
     def _unavailable(self, exc: Exception) -> None:
         self.available = False
-        self.why_not = f"no system keyring works here ({exc})"
+        if not self.why_not:  # the reason found up front is the clearer one
+            self.why_not = f"no system keyring works here ({exc})"
 
     def _failed(self, verb: str, key: str, exc: Exception) -> HvmemError:
         return HvmemError(
