@@ -38,6 +38,16 @@ from hvmem.model import (
 
 log = logging.getLogger("hvmem.host")
 
+_AGENT_KINDS = {"not_found": ErrorKind.NOT_FOUND, "no_rights": ErrorKind.NO_RIGHTS,
+                "access_denied": ErrorKind.ACCESS_DENIED}
+_AGENT_HINTS = {
+    ErrorKind.NO_RIGHTS: "Add the account to the host's Hyper-V Administrators group "
+                         "(then sign in again), or connect as an administrator of the "
+                         "host.",
+    ErrorKind.ACCESS_DENIED: "Connect as an administrator of the host or a member of "
+                             "Hyper-V Administrators.",
+    ErrorKind.NOT_FOUND: "The VM may have been deleted or renamed; refresh the list.",
+}
 READ_OPS = frozenset({"hello", "list", "get_vm"})
 # Transport failures a fresh connection may cure. Not TIMEOUT (a hung host would only
 # hang again, doubling the wait), nor AUTH, TLS, ACCESS_DENIED or QUOTA.
@@ -250,12 +260,12 @@ class HostClient:
             return ConflictError(failure.message, vm, self.name)
         if failure.kind == "host":
             return HostOperationError(failure, vm, self.name)
-        kinds = {"not_found": ErrorKind.NOT_FOUND, "no_rights": ErrorKind.NO_RIGHTS,
-                 "access_denied": ErrorKind.ACCESS_DENIED}
+        kind = _AGENT_KINDS.get(failure.kind, ErrorKind.AGENT)
         return HvmemError(
-            kinds.get(failure.kind, ErrorKind.AGENT),
+            kind,
             failure.message or f"the agent failed ({failure.kind})",
             details=format_records(failure.records),
+            hint=_AGENT_HINTS.get(kind, "The host's own text is under Details."),
             host=self.name,
             records=failure.records,
         )

@@ -28,7 +28,7 @@ from hvmem.hyperv.connect import HostTarget
 from hvmem.hyperv.protocol import encode_request
 from hvmem.hyperv.winrm_agent import CLEANUP_SECONDS, AgentSession, NoAnswerYet
 from hvmem.hyperv.winrm_errors import TRANSPORT_ERRORS, translate
-from hvmem.hyperv.winrm_transport import Deadline, build_protocol
+from hvmem.hyperv.winrm_transport import Deadline, build_protocol, check_extras
 
 __all__ = ["READ_ONLY_OPS", "WinrmChannel", "build_protocol"]
 
@@ -42,11 +42,13 @@ class WinrmChannel:
     """A `Channel` to one host's agent over WinRM; connects on the first call.
 
     Args:
-        target: where and how to connect; checked now (kind CONFIG if refused).
+        target: where and how to connect; checked now (kind CONFIG if refused, or if
+            Kerberos or CredSSP lacks its optional extra).
     """
 
     def __init__(self, target: HostTarget) -> None:
         target.check()
+        check_extras(target)
         self.target = target
         self.description = f"winrm {target.url}"
         self._lock = threading.Lock()

@@ -119,9 +119,15 @@ def _fault(exc: WSManFaultError, host: str, user: str) -> HvmemError:
             details=details, host=host,
             hint="Close other remote sessions to the host, or raise MaxShellsPerUser "
                  "(winrm/config/winrs) there.")
+    if subcode.endswith("InvalidSelectors"):
+        hint = ("The host no longer knows hvmem's session (its WinRM service restarted "
+                "or the shell timed out); the next try reconnects.")
+    else:
+        hint = ("This is the host's own reason. Some faults pass (try again); if it "
+                "stays, see the host's event log: Microsoft-Windows-WinRM/Operational.")
     return HvmemError(ErrorKind.WSMAN_FAULT,
                       f"{host} refused the request: {reason or 'a WS-Management fault'}",
-                      details=details, host=host)
+                      details=details, host=host, hint=hint)
 
 
 def _transport(exc: WinRMTransportError, host: str) -> HvmemError:
@@ -132,8 +138,9 @@ def _transport(exc: WinRMTransportError, host: str) -> HvmemError:
                else f"{host} answered with HTTP {exc.code}")
     return HvmemError(ErrorKind.WSMAN_FAULT, summary, host=host,
                       details=f"HTTP {exc.code}\n{body[:2000]}".rstrip(),
-                      hint="" if message else "The WinRM service could not handle the "
-                      "request; see its event log (Microsoft-Windows-WinRM).")
+                      hint="The WinRM service could not handle the request; if it "
+                      "stays, see the host's event log (Microsoft-Windows-WinRM/"
+                      "Operational).")
 
 
 def _tls(exc: requests.exceptions.SSLError, url: str, host: str) -> HvmemError:
