@@ -36,7 +36,28 @@ def build_parser() -> argparse.ArgumentParser:
     cli_commands.add_parsers(commands)
 
     sim_cli.add_parser(commands)
+    _add_screenshots_parser(commands)
     return parser
+
+
+def _add_screenshots_parser(
+        commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> None:
+    shots = commands.add_parser(
+        "screenshots", help="render the documentation's pictures (offscreen) into DIR")
+    shots.add_argument("dir", metavar="DIR", help="folder for the PNG files")
+    shots.set_defaults(handler=_run_screenshots)
+
+
+def _run_screenshots(args: argparse.Namespace) -> int:
+    import os
+
+    # Offscreen unless told otherwise, before Qt is loaded; the GUI is imported only
+    # here, so that the other commands never load Qt.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from hvmem.gui.screenshots import run_screenshots
+
+    return run_screenshots(args.dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,17 +45,15 @@ def open_demo_session(scenario: str = DEMO_SCENARIO,
     return HostSession(client, name, simulated=True, closers=[client.close, demo.stop])
 
 
-# The connection options `hvmem list/set` take, with their defaults, for a window opened
-# with a host.
-_HOST_OPTION_DEFAULTS = {"auth": "ntlm", "user": "", "ca_file": None, "cert_pem": None,
-                         "cert_key_pem": None}
-
-
 def open_host_session(args: argparse.Namespace) -> HostSession:
     """Connect to the host named by `args.host`, as `hvmem list` would."""
+    from hvmem.cli import build_parser
     from hvmem.cli_commands import connected
 
-    options = argparse.Namespace(**{**_HOST_OPTION_DEFAULTS, **vars(args)})
+    # The connection options and defaults of `hvmem list`, overridden by those given.
+    defaults = build_parser().parse_args(["list", "--host", args.host])
+    given = {key: value for key, value in vars(args).items() if value is not None}
+    options = argparse.Namespace(**{**vars(defaults), **given})
     stack = ExitStack()
     client = stack.enter_context(connected(options))
     return HostSession(client, client.name, simulated=False, closers=[stack.close])

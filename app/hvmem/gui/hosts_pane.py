@@ -7,7 +7,7 @@ Each entry shows the host's name, whether it is simulated, and how it answered l
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from hvmem.gui.poller import PollState
@@ -40,6 +40,8 @@ class HostsPane(QWidget):
         title.setFont(font)
         self.list = QListWidget()
         self.list.setAccessibleName("Hosts")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         title.setBuddy(self.list)
         self.list.currentRowChanged.connect(self.current_changed.emit)
         layout = QVBoxLayout(self)
@@ -47,12 +49,12 @@ class HostsPane(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.list)
 
-    def add_host(self, title: str) -> int:
+    def add_host(self, title: str, simulated: bool = False) -> int:
         """Add a host (as connecting); returns its row."""
         item = QListWidgetItem(title)
         self.list.addItem(item)
         row = self.list.count() - 1
-        self.set_state(row, title, PollState.CONNECTING, "")
+        self.set_state(row, title, PollState.CONNECTING, "", simulated)
         return row
 
     def remove_host(self, row: int) -> None:
@@ -61,12 +63,14 @@ class HostsPane(QWidget):
     def set_current(self, row: int) -> None:
         self.list.setCurrentRow(row)
 
-    def set_state(self, row: int, title: str, state: PollState, reason: str) -> None:
+    def set_state(self, row: int, title: str, state: PollState, reason: str,
+                  simulated: bool = False) -> None:
         """Show the host's state: an icon, a second line, the reason as a tooltip."""
         item = self.list.item(row)
         if item is None:
             return
-        item.setText(f"{title}\n{STATE_TEXTS[state]}")
+        kind = "Simulated · " if simulated else ""
+        item.setText(f"{title}\n{kind}{STATE_TEXTS[state]}")
         item.setIcon(icon(_STATE_ICONS[state]))
         item.setToolTip(reason or STATE_TEXTS[state])
 

@@ -50,10 +50,10 @@ from hvmem.model import Inventory, VmSnapshot
 
 log = logging.getLogger("hvmem.gui")
 
-_COLUMN_WIDTHS = (("Name", 150), ("State", 75), ("CPU Usage", 80),
-                  ("Assigned Memory", 120), ("Startup Memory", 115),
-                  ("Dynamic Memory", 115), ("Memory Demand", 115),
-                  ("Memory Status", 105), ("Uptime", 90), ("Status", 150))
+_COLUMN_WIDTHS = (("Name", 130), ("State", 68), ("CPU Usage", 76),
+                  ("Assigned Memory", 118), ("Startup Memory", 112),
+                  ("Dynamic Memory", 112), ("Memory Demand", 112),
+                  ("Memory Status", 102), ("Uptime", 78), ("Status", 128))
 
 
 def format_clock(at: float) -> str:
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
                                 (self.actions_pane, 0)):
             self.panes.addWidget(widget)
             self.panes.setStretchFactor(self.panes.count() - 1, stretch)
-        self.panes.setSizes([190, 900, 190])
+        self.panes.setSizes([190, 1000, 170])
         self.setCentralWidget(self.panes)
 
     def _build_table(self) -> None:
@@ -234,7 +234,7 @@ class MainWindow(QMainWindow):
         host.inventory_arrived.connect(lambda _inv, h=host: self._on_host_inventory(h))
         host.state_changed.connect(self._on_host_state)
         self.hosts.append(host)
-        self.hosts_pane.add_host(session.title)
+        self.hosts_pane.add_host(session.name, session.simulated)
         self.hosts_pane.set_current(len(self.hosts) - 1)
         if self.started:
             self._start_host(host)
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         self.set_paused(self.actions.pause.isChecked())
 
     def disconnect_current(self) -> None:
-        """Drop the current host from the window; its session closes off the GUI thread."""
+        """Drop the current host; its session closes off the GUI thread."""
         host = self.current_host
         if host is None:
             return
@@ -332,8 +332,8 @@ class MainWindow(QMainWindow):
             return
         error = host.last_error
         reason = "\n\n".join(p for p in (str(error), error.details) if p) if error else ""
-        self.hosts_pane.set_state(self.hosts.index(host), host.session.title,
-                                  host.state, reason)
+        self.hosts_pane.set_state(self.hosts.index(host), host.name, host.state, reason,
+                                  host.session.simulated)
         if host is self.current_host:
             self._show_poll_state()
 
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
         host = self.current_host
         title = f"hvmem — {host.session.title}" if host else "hvmem"
         self.setWindowTitle(title)
-        self.actions_pane.set_host(host.session.title if host else "")
+        self.actions_pane.set_host(host.name if host else "")
         for action in (self.actions.refresh, self.actions.pause,
                        self.actions.disconnect):
             action.setEnabled(host is not None)
@@ -452,7 +452,7 @@ class MainWindow(QMainWindow):
         self.settings.hidden_columns = self.columns.hidden()
 
     def save_view(self) -> None:
-        """Remember geometry and splitters (columns and refresh are saved as they change)."""
+        """Remember geometry and splitters (columns and refresh are saved at once)."""
         self.settings.save_window(self.saveGeometry(), {
             splitter.objectName(): splitter.saveState()
             for splitter in (self.panes, self.centre)})

@@ -275,7 +275,7 @@ class SettingsDialog(QDialog):
             event.ignore()
             return
         if self.page.has_edits() and not self._closing_anyway and not self.gone:
-            # Closing by the title bar with unapplied edits: ask, never lose them silently.
+            # Closed by the title bar with unapplied edits: ask, never drop them silently.
             event.ignore()
             self.notifier.ask(ResultMessage(
                 self.windowTitle(), f"Apply your changes to {self.vm_name}?",

@@ -17,6 +17,9 @@ from hvmem.paths import config_dir
 
 CONFIG_DIR_ENV = "HVMEM_CONFIG_DIR"
 INTERVAL_CHOICES_MS = (1000, 2000, 5000, 10_000, 30_000)
+# Hyper-V Manager's own columns plus Memory Demand and Memory Status show by default;
+# these two hvmem adds are one click away in the column chooser.
+DEFAULT_HIDDEN_COLUMNS = ("Startup Memory", "Dynamic Memory")
 DEFAULT_INTERVAL_MS = 2000
 
 
@@ -62,6 +65,8 @@ class GuiSettings:
     @property
     def hidden_columns(self) -> list[str]:
         """Titles of the VM table's hidden columns."""
+        if not self._store.contains("table/hidden_columns"):
+            return list(DEFAULT_HIDDEN_COLUMNS)
         value = self._store.value("table/hidden_columns", [])
         if isinstance(value, str):  # QSettings gives a lone item back as a string
             value = [value] if value else []

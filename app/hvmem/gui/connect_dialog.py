@@ -1,0 +1,302 @@
+"""Connect to Server: the dialog that adds a host to the window, as Hyper-V Manager's.
+
+The user picks a saved host or types an address, may connect as another user (the
+password goes to the OS keyring when asked, never to a file), chooses the
+authentication method and what to trust (a CA file or one certificate's SHA-256
+fingerprint), and under Advanced the agent mode and timeouts. Settings that cannot work
+are refused before anything is sent, with the rule shown in the dialog. Connecting runs
+on the dialog's own runner (the window never waits on it); a failure is shown in the
+dialog, with the host's text in its tooltip, and the dialog stays open to fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hvmem.errors import HvmemError
+from hvmem.gui.runner import Runner
+from hvmem.gui.session import HostSession
+from hvmem.gui.theme import message_style
+from hvmem.hosts import CredentialStore, SavedHost, load_hosts, save_host
+from hvmem.hyperv.client import HostClient
+from hvmem.hyperv.connect import AGENT_MODES, HostTarget, open_client
+
+log = logging.getLogger("hvmem.gui")
+
+AUTH_CHOICES = (("ntlm", "NTLM (Windows account)"), ("kerberos", "Kerberos (domain)"),
+                ("basic", "Basic (HTTPS only)"), ("credssp", "CredSSP"),
+                ("certificate", "Client certificate"))
+
+
+class ConnectDialog(QDialog):
+    """Asks where and how to connect, then connects off the GUI thread.
+
+    Signals:
+        connected(object): a `HostSession` for the new host, already answering.
+    """
+
+    connected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None,
+                 saved: list[SavedHost] | None = None,
+                 credentials: CredentialStore | None = None,
+                 client_factory: Callable[[HostTarget], HostClient] = open_client,
+                 ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to Server")
+        self.saved = saved if saved is not None else []
+        self.credentials = credentials or CredentialStore()
+        self.client_factory = client_factory
+        self.runner = Runner(self)
+        self.connecting = False
+        self._build()
+        self.other_user.toggled.connect(self._update_fields)
+        self.auth_box.currentIndexChanged.connect(lambda _i: self._update_fields())
+        self.saved_box.currentIndexChanged.connect(self._fill_from_saved)
+        self._update_fields()
+        self.host_edit.setFocus()
+
+    # --- building -----------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.saved_box = QComboBox()
+        self.saved_box.addItem("(type a new address)")
+        for host in self.saved:
+            self.saved_box.addItem(f"{host.display_name} — {host.url}")
+        self.host_edit = QLineEdit()
+        self.host_edit.setPlaceholderText(
+            "hv01, hv01.lab.local or https://hv01:5986/wsman")
+        self.auth_box = QComboBox()
+        for key, label in AUTH_CHOICES:
+            self.auth_box.addItem(label, key)
+        where = QGroupBox("Computer")
+        form = QFormLayout(where)
+        form.addRow(self._label("&Saved hosts:", self.saved_box), self.saved_box)
+        form.addRow(self._label("&Host:", self.host_edit), self.host_edit)
+        form.addRow(self._label("&Authentication:", self.auth_box), self.auth_box)
+
+        self.other_user = QCheckBox("Connect as another &user")
+        self.user_edit = QLineEdit()
+        self.user_edit.setPlaceholderText("DOMAIN\\user or user@domain")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox("&Remember the password in the system keyring")
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        who = QGroupBox("Account")
+        account = QFormLayout(who)
+        account.addRow(self.other_user)
+        account.addRow(self._label("User &name:", self.user_edit), self.user_edit)
+        account.addRow(self._label("&Password:", self.password_edit), self.password_edit)
+        account.addRow(self.remember)
+        account.addRow(self.keyring_note)
+
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setPlaceholderText("PEM file of CAs trusted for this host only")
+        self.fingerprint_edit = QLineEdit()
+        self.fingerprint_edit.setPlaceholderText("SHA-256 of this host's certificate")
+        self.unencrypted = QCheckBox("Allow Basic over plain &HTTP (sends the password "
+                                     "unencrypted)")
+        trust = QGroupBox("Trust")
+        trust_form = QFormLayout(trust)
+        trust_form.addRow(self._label("CA &file:", self.ca_edit), self.ca_edit)
+        trust_form.addRow(self._label("&Fingerprint:", self.fingerprint_edit),
+                          self.fingerprint_edit)
+        trust_form.addRow(self.unencrypted)
+
+        self.advanced = self._build_advanced()
+        self.save_box = QCheckBox("Sa&ve this host for next time")
+        self.save_box.setChecked(True)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.connect_button = QPushButton("&Connect")
+        self.buttons.addButton(self.connect_button,
+                               QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self.connect_button.setDefault(True)  # Enter connects
+        self.connect_button.clicked.connect(self.start_connect)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        for widget in (where, who, trust, self.advanced, self.save_box, self.problem,
+                       self.buttons):
+            layout.addWidget(widget)
+
+    def _build_advanced(self) -> QGroupBox:
+        box = QGroupBox("Ad&vanced")
+        box.setCheckable(True)
+        box.setChecked(False)
+        self.agent_box = QComboBox()
+        self.agent_box.addItems(list(AGENT_MODES))
+        self.operation_spin = QSpinBox()
+        self.operation_spin.setRange(1, 3600)
+        self.operation_spin.setValue(20)
+        self.operation_spin.setSuffix(" s")
+        self.read_spin = QSpinBox()
+        self.read_spin.setRange(2, 3600)
+        self.read_spin.setValue(30)
+        self.read_spin.setSuffix(" s")
+        form = QFormLayout(box)
+        form.addRow(self._label("A&gent mode:", self.agent_box), self.agent_box)
+        form.addRow(self._label("&Operation timeout:", self.operation_spin),
+                    self.operation_spin)
+        form.addRow(self._label("Rea&d timeout:", self.read_spin), self.read_spin)
+        return box
+
+    @staticmethod
+    def _label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
+
+    def _update_fields(self) -> None:
+        other = self.other_user.isChecked()
+        for widget in (self.user_edit, self.password_edit):
+            widget.setEnabled(other)
+        can_remember = other and self.credentials.available
+        self.remember.setEnabled(can_remember)
+        if not self.credentials.available:
+            self.remember.setChecked(False)
+            self.keyring_note.setText("hvmem will ask for the password each time: "
+                                      f"{self.credentials.why_not}.")
+            self.keyring_note.setStyleSheet(message_style("note", self.keyring_note))
+        self.keyring_note.setVisible(not self.credentials.available)
+        self.unencrypted.setEnabled(self.auth_box.currentData() == "basic")
+
+    def _fill_from_saved(self, index: int) -> None:
+        if not 1 <= index <= len(self.saved):
+            return
+        host = self.saved[index - 1]
+        self.host_edit.setText(host.url)
+        self.auth_box.setCurrentIndex(max(self.auth_box.findData(host.auth), 0))
+        self.other_user.setChecked(bool(host.user))
+        self.user_edit.setText(host.user)
+        self.ca_edit.setText(host.ca_file or "")
+        self.fingerprint_edit.setText(host.cert_fingerprint or "")
+        self.unencrypted.setChecked(host.allow_unencrypted)
+        self.agent_box.setCurrentText(host.agent_mode)
+        self.operation_spin.setValue(host.operation_timeout_s)
+        self.read_spin.setValue(host.read_timeout_s)
+
+    # --- connecting -------------------------------------------------------------------
+
+    def saved_host(self) -> SavedHost:
+        """The host as typed, checked (raises HvmemError naming the broken rule)."""
+        user = self.user_edit.text().strip() if self.other_user.isChecked() else ""
+        return SavedHost(
+            url=self.host_edit.text(), auth=self.auth_box.currentData(), user=user,
+            ca_file=self.ca_edit.text().strip() or None,
+            cert_fingerprint=self.fingerprint_edit.text().strip() or None,
+            allow_unencrypted=self.unencrypted.isChecked(),
+            agent_mode=self.agent_box.currentText(),  # type: ignore[arg-type]
+            operation_timeout_s=self.operation_spin.value(),
+            read_timeout_s=self.read_spin.value())
+
+    def show_problem(self, error: HvmemError | None) -> None:
+        """Show why the connection cannot be made (or nothing, for None)."""
+        if error is None:
+            self.problem.setVisible(False)
+            return
+        text = error.summary + (f"\n{error.hint}" if error.hint else "")
+        self.problem.setText(text)
+        self.problem.setToolTip(error.details)
+        self.problem.setStyleSheet(message_style("error", self.problem))
+        self.problem.setVisible(True)
+
+    def start_connect(self) -> None:
+        """Check what was typed, then connect on the dialog's runner."""
+        if self.connecting:
+            return
+        try:
+            host = self.saved_host()
+            typed = self.password_edit.text()
+            host.to_target(typed).check()
+        except HvmemError as error:
+            self.show_problem(error)
+            return
+
+        self.show_problem(None)
+        self._set_connecting(True)
+        remember = self.remember.isChecked() and bool(typed)
+        log.debug("user connects to %s as %r", host.url, host.user)
+        self.runner.submit(f"connect to {host.url}",
+                           lambda: self._connect(host, typed, remember),
+                           self._on_connected, self._on_failed)
+
+    def _connect(self, host: SavedHost, typed: str, remember: bool) -> HostSession:
+        # On a worker: the keyring and the first request may both take a while.
+        password = typed
+        if not password and host.user and self.credentials.available:
+            password = self.credentials.get(host.user, host.url) or ""
+        target = host.to_target(password)
+        target.check()
+        client = self.client_factory(target)
+        try:
+            client.list()
+        except BaseException:
+            client.close()
+            raise
+        if remember:
+            self.credentials.set(host.user, host.url, password)
+        return HostSession(client, client.name, simulated=False, closers=[client.close])
+
+    def _on_connected(self, session: HostSession) -> None:
+        self._set_connecting(False)
+        if self.save_box.isChecked():
+            try:
+                save_host(self.saved_host())
+            except HvmemError as error:
+                log.warning("could not save %s: %s", session.name, error)
+        self.connected.emit(session)
+        self.accept()
+
+    def _on_failed(self, error: HvmemError) -> None:
+        self._set_connecting(False)
+        self.show_problem(error)
+
+    def _set_connecting(self, connecting: bool) -> None:
+        self.connecting = connecting
+        self.connect_button.setEnabled(not connecting)
+        self.connect_button.setText("Connecting…" if connecting else "&Connect")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(
+            not connecting)
+
+    def reject(self) -> None:
+        if not self.connecting:  # the answer must find the dialog
+            super().reject()
+
+
+def open_connect_dialog(window: QWidget) -> ConnectDialog:
+    """Open Connect to Server over `window`; a new host goes to `window.add_session`."""
+    notifier = getattr(window, "notifier", None)
+    try:
+        saved = load_hosts()
+    except HvmemError as error:
+        # A damaged hosts file should not keep anyone from connecting.
+        if notifier is not None:
+            notifier.show_error(error, window)
+        saved = []
+    dialog = ConnectDialog(window, saved)
+    dialog.connected.connect(window.add_session)  # type: ignore[attr-defined]
+    dialog.finished.connect(lambda _code: dialog.deleteLater())
+    dialog.open()
+    return dialog
