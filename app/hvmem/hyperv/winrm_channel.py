@@ -6,11 +6,11 @@ round trips: a Send with the request line and a Receive that returns the answer.
 pywinrm's `get_command_output` retries operation timeouts forever, so the session drives
 `get_command_output_raw` itself, under each call's own deadline.
 
-Agent mode "auto" starts a long-lived agent; if its first request, always a read, gets no
-answer within the probe time while the agent still runs, the host is taken to deliver
-stdin only at its end, and the channel switches to one agent per request for good,
-asking the same read again once. Writes are never the probe: before a first write the
-channel probes with ``hello``.
+Agent mode "auto" starts a long-lived agent and asks it ``hello`` first (cheap, and a
+read: it touches no Hyper-V cmdlet, so a slow host's Get-VM cannot be mistaken for a
+silent agent). If no answer comes within the probe time while the agent still runs, the
+host is taken to deliver stdin only at its end, and the channel switches to one agent
+per request for good, asking ``hello`` again once. A write is never the probe.
 
 After any transport failure the shell is closed and the next call opens a new one; a
 request is never resent by the channel, since a write may already have reached the host.
@@ -68,11 +68,11 @@ class WinrmChannel:
         with self._lock:
             self._close_requested = False
             try:
-                if self._mode is None and op not in READ_ONLY_OPS:
-                    self._guarded(deadline, lambda: self._probe("hello", {}, deadline))
-                if self._mode is None:
+                if self._mode is None and op == "hello":
                     return self._guarded(deadline,
                                          lambda: self._probe(op, args, deadline))
+                if self._mode is None:
+                    self._guarded(deadline, lambda: self._probe("hello", {}, deadline))
                 return self._guarded(deadline, lambda: self._send(op, args, deadline))
             except BaseException:
                 self._reset()
@@ -103,8 +103,8 @@ class WinrmChannel:
 
     def _probe(self, op: str, args: Mapping[str, Any], deadline: Deadline,
                ) -> dict[str, Any]:
-        """Auto mode's first read (only reads may be asked twice): a long-lived agent
-        first, one agent per request if it stays silent."""
+        """Auto mode's probe, a read (only reads may be asked twice): a long-lived
+        agent first, one agent per request if it stays silent."""
         try:
             answer = self._send(op, args, deadline, probe_s=self.target.probe_s)
         except NoAnswerYet:
