@@ -73,10 +73,23 @@ def _save(widget: QWidget, name: str, out_dir: Path) -> Path:
 
 def render_screenshots(out_dir: Path) -> list[Path]:
     """Render the documentation's pictures into `out_dir` and return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    existing = QApplication.instance()
+    kept = ((existing.font(), existing.palette(), existing.style().name())
+            if isinstance(existing, QApplication) else None)
+    app = prepare_app()
+    try:
+        return _render_on_demo(app, out_dir)
+    finally:
+        if kept is not None:  # leave a running application as it was
+            app.setFont(kept[0])
+            QApplication.setStyle(kept[2])
+            app.setPalette(kept[1])
+
+
+def _render_on_demo(app: QApplication, out_dir: Path) -> list[Path]:
     from hvmem.sim.demo import start_demo
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    app = prepare_app()
     demo = start_demo("desktop", seed=1)
     client = demo.client()
     session = HostSession(client, demo.sim_host.name, simulated=True,

@@ -184,8 +184,13 @@ class VmSortProxy(QSortFilterProxyModel):
 
     def set_name_filter(self, text: str) -> None:
         """Show only VMs whose name contains `text` (case-insensitive); "" shows all."""
-        self.name_filter = text.strip().casefold()
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
+            self.beginFilterChange()
+            self.name_filter = text.strip().casefold()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.name_filter = text.strip().casefold()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self.name_filter:

@@ -1,0 +1,110 @@
+"""Connect to Server: a second host joins the window; bad settings are refused there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from hvmem.gui.connect_dialog import ConnectDialog
+from hvmem.hosts import SavedHost, load_hosts
+
+
+class FakeCredentials:
+    """A keyring that works and remembers in memory."""
+
+    available = True
+    why_not = ""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], str] = {}
+
+    def get(self, user: str, url: str) -> str | None:
+        return self.stored.get((user, url))
+
+    def set(self, user: str, url: str, password: str) -> None:
+        self.stored[(user, url)] = password
+
+
+def make_dialog(qtbot: Any, window: Any, saved: list[SavedHost] | None = None) -> Any:
+    credentials = FakeCredentials()
+    dialog = ConnectDialog(window, saved=saved or [], credentials=credentials)
+    qtbot.addWidget(dialog)
+    dialog.connected.connect(window.add_session)
+    dialog.show()
+    return dialog
+
+
+def fill(dialog: Any, url: str, auth: str, user: str, password: str) -> None:
+    dialog.host_edit.setText(url)
+    dialog.auth_box.setCurrentIndex(dialog.auth_box.findData(auth))
+    dialog.other_user.setChecked(True)
+    dialog.user_edit.setText(user)
+    dialog.password_edit.setText(password)
+
+
+def test_connecting_adds_the_host_saves_it_and_keeps_the_password_in_the_keyring(
+        demo_window: Any, demo_host: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    fill(dialog, demo_host.url, "basic", demo_host.user, demo_host.password)
+    dialog.remember.setChecked(True)
+
+    with qtbot.waitSignal(dialog.connected, timeout=15_000):
+        qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+
+    assert len(demo_window.hosts) == 2 and demo_window.hosts_pane.list.count() == 2
+    assert demo_window.current_host is demo_window.hosts[1]
+    [saved] = load_hosts()
+    assert saved.url == demo_host.url and saved.user == demo_host.user
+    assert dialog.credentials.stored == {(demo_host.user, demo_host.url):
+                                         demo_host.password}
+    assert not dialog.isVisible()
+
+
+def test_a_bad_address_is_refused_in_the_dialog(demo_window: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    fill(dialog, "https://hv01:5986/api", "ntlm", "LAB\\admin", "pw")
+
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+
+    assert "path must be /wsman" in dialog.problem.text()
+    assert not dialog.problem.isHidden() and not dialog.connecting
+    assert len(demo_window.hosts) == 1
+
+
+def test_basic_over_http_to_another_host_is_refused_with_its_rule(
+        demo_window: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    fill(dialog, "http://hv01:5985/wsman", "basic", "admin", "pw")
+
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+
+    assert "unencrypted" in dialog.problem.text()
+    assert not dialog.connecting
+
+
+def test_a_refused_password_is_shown_and_the_dialog_stays(demo_window: Any,
+                                                          demo_host: Any,
+                                                          qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    fill(dialog, demo_host.url, "basic", demo_host.user, "wrong")
+    dialog.save_box.setChecked(False)
+
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.connecting, timeout=15_000)
+
+    assert dialog.isVisible() and not dialog.problem.isHidden()
+    assert dialog.problem.text()
+    assert len(demo_window.hosts) == 1 and load_hosts() == []
+
+
+def test_a_saved_host_fills_the_fields(demo_window: Any, qtbot: Any) -> None:
+    saved = SavedHost(url="hv02.lab.local", auth="kerberos", user="LAB\\ops",
+                      read_timeout_s=60)
+    dialog = make_dialog(qtbot, demo_window, [saved])
+
+    dialog.saved_box.setCurrentIndex(1)
+
+    assert dialog.host_edit.text() == "https://hv02.lab.local:5986/wsman"
+    assert dialog.auth_box.currentData() == "kerberos"
+    assert dialog.user_edit.text() == "LAB\\ops" and dialog.read_spin.value() == 60
