@@ -117,5 +117,7 @@ class HvmemError(Exception):
         self.records = tuple(records)
 
     def __str__(self) -> str:
-        text = self.summary if not self.host else f"{self.host}: {self.summary}"
+        # Most summaries name the host already ("hv01 did not answer within 30 s").
+        named = not self.host or self.host.lower() in self.summary.lower()
+        text = self.summary if named else f"{self.host}: {self.summary}"
         return f"{text} ({self.hint})" if self.hint else text
