@@ -50,13 +50,13 @@ def test_column_chooser_hides_a_column_and_remembers_it(demo_window: Any) -> Non
 
 def test_pause_stops_the_timer_and_is_remembered(demo_window: Any) -> None:
     demo_window.set_interval(60_000)  # keep tests free of timed polls
-    demo_window.actions.pause.trigger()
+    demo_window.window_actions.pause.trigger()
 
     assert demo_window.poller.paused
     assert "refresh paused" in demo_window.poll_label.text()
     assert GuiSettings(demo_window.settings.path).paused
 
-    demo_window.actions.pause.trigger()
+    demo_window.window_actions.pause.trigger()
     assert not demo_window.poller.paused
     assert not GuiSettings(demo_window.settings.path).paused
 
@@ -136,9 +136,9 @@ def test_disconnect_drops_the_host_and_closes_its_session(demo_window: Any,
     closed: list[bool] = []
     host.session.closers.append(lambda: closed.append(True))
 
-    demo_window.actions.disconnect.trigger()
+    demo_window.window_actions.disconnect_host.trigger()
     qtbot.waitUntil(lambda: closed == [True], timeout=10_000)
 
     assert demo_window.hosts == [] and demo_window.hosts_pane.list.count() == 0
     assert demo_window.model.rowCount() == 0
-    assert not demo_window.actions.refresh.isEnabled()
+    assert not demo_window.window_actions.refresh.isEnabled()

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from hvmem import __version__
-from hvmem.errors import HvmemError
 from hvmem.gui.actions_pane import ActionsPane
 from hvmem.gui.details_pane import DetailsPane
 from hvmem.gui.host_memory_bar import HostMemoryBar
@@ -46,6 +45,7 @@ from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
+from hvmem.gui.window_hosts import HostsMixin
 from hvmem.model import Inventory, VmSnapshot
 
 log = logging.getLogger("hvmem.gui")
@@ -61,7 +61,7 @@ def format_clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))
 
 
-class MainWindow(QMainWindow):
+class MainWindow(HostsMixin, QMainWindow):
     """The hosts' VMs, their memory, and the way into each VM's memory settings."""
 
     def __init__(self, session: HostSession | None = None, runner: Runner | None = None,
@@ -83,19 +83,19 @@ class MainWindow(QMainWindow):
 
         self.proxy = VmSortProxy(self)
         self.proxy.setSourceModel(VmTableModel(self))
-        self.actions = WindowActions(self, {
+        self.window_actions = WindowActions(self, {
             "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
             "pause": self._toggle_pause, "disconnect": self.disconnect_current,
             "settings": self.open_settings, "filter": self._focus_filter,
             "about": self._about})
-        self.settings_action = self.actions.settings
-        self.refresh_action = self.actions.refresh
+        self.settings_action = self.window_actions.settings
+        self.refresh_action = self.window_actions.refresh
         self._build_layout()
         self._build_status_bar()
         self.columns = ColumnChooser(self.table, self)
         self.columns.set_hidden(self.settings.hidden_columns)
         self.columns.changed.connect(self._save_columns)
-        self.actions.build_menus(self, self.columns)
+        self.window_actions.build_menus(self, self.columns)
         self._wire_view_settings()
         self._restore_geometry()
         if session is not None:
@@ -108,10 +108,11 @@ class MainWindow(QMainWindow):
         self.hosts_pane = HostsPane()
         self.hosts_pane.current_changed.connect(self._on_host_picked)
         self.actions_pane = ActionsPane()
-        self.actions_pane.add_window_action(self.actions.connect)
-        for action in (self.actions.refresh, self.actions.pause, self.actions.disconnect):
+        self.actions_pane.add_window_action(self.window_actions.connect_server)
+        actions = self.window_actions
+        for action in (actions.refresh, actions.pause, actions.disconnect_host):
             self.actions_pane.add_host_action(action)
-        self.actions_pane.add_vm_action(self.actions.settings)
+        self.actions_pane.add_vm_action(self.window_actions.settings)
 
         self._build_table()
         self.filter_edit = QLineEdit()
@@ -180,10 +181,10 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.poll_label)
 
     def _wire_view_settings(self) -> None:
-        self.actions.check_interval(self.interval_ms)
-        self.actions.intervals.triggered.connect(
+        self.window_actions.check_interval(self.interval_ms)
+        self.window_actions.intervals.triggered.connect(
             lambda action: self.set_interval(int(action.data())))
-        self.actions.pause.setChecked(self.paused)
+        self.window_actions.pause.setChecked(self.paused)
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.geometry
@@ -226,124 +227,13 @@ class MainWindow(QMainWindow):
     def dialogs(self) -> dict[str, SettingsDialog]:
         return self.current_host.dialogs if self.current_host else {}
 
-    # --- hosts ----------------------------------------------------------------------
-
-    def add_session(self, session: HostSession, runner: Runner | None = None) -> HostView:
-        """Show another host (with its own runner and poller) and make it current."""
-        host = HostView(session, self.interval_ms, self.clock, runner, self)
-        host.inventory_arrived.connect(lambda _inv, h=host: self._on_host_inventory(h))
-        host.state_changed.connect(self._on_host_state)
-        self.hosts.append(host)
-        self.hosts_pane.add_host(session.name, session.simulated)
-        self.hosts_pane.set_current(len(self.hosts) - 1)
-        if self.started:
-            self._start_host(host)
-        log.info("window shows host %s", session.name)
-        return host
-
-    def start(self) -> None:
-        """Start polling every host (once only, when the refresh is paused)."""
-        self.started = True
-        for host in self.hosts:
-            self._start_host(host)
-
-    def _start_host(self, host: HostView) -> None:
-        if self.paused:
-            host.poller.poll_now()
-        else:
-            host.poller.start()
-
-    def poller_refresh(self) -> None:
-        if self.current_host is not None:
-            log.debug("user asks for a refresh of %s", self.current_host.name)
-            self.current_host.poller.poll_now()
-
-    def set_interval(self, interval_ms: int) -> None:
-        """Refresh every `interval_ms` from now on, on every host; remembered."""
-        self.interval_ms = interval_ms
-        self.settings.interval_ms = interval_ms
-        self.actions.check_interval(interval_ms)
-        for host in self.hosts:
-            host.poller.set_interval(interval_ms)
-
-    def set_paused(self, paused: bool) -> None:
-        """Stop or restart the automatic refresh of every host; remembered."""
-        self.paused = paused
-        self.settings.paused = paused
-        self.actions.pause.setChecked(paused)
-        for host in self.hosts if self.started else []:
-            if paused:
-                host.poller.pause()
-            else:
-                host.poller.resume()
-        self._show_poll_state()
-
-    def _toggle_pause(self) -> None:
-        self.set_paused(self.actions.pause.isChecked())
-
-    def disconnect_current(self) -> None:
-        """Drop the current host; its session closes off the GUI thread."""
-        host = self.current_host
-        if host is None:
-            return
-        log.info("user disconnects from %s", host.name)
-        row = self.hosts.index(host)
-        self.hosts.remove(host)
-        host.poller.stop()
-        for dialog in list(host.dialogs.values()):
-            dialog.discard_and_close()
-        self._closing.append(host)
-        host.runner.submit(f"close the connection to {host.name}", host.session.close,
-                           on_success=lambda _v, h=host: self._closed(h),
-                           on_error=lambda _e, h=host: self._closed(h))
-        self.hosts_pane.remove_host(row)
-        if not self.hosts:
-            self._on_host_picked(-1)
-
-    def _closed(self, host: HostView) -> None:
-        if host in self._closing:
-            self._closing.remove(host)
-
-    def _on_host_picked(self, row: int) -> None:
-        host = self.hosts[row] if 0 <= row < len(self.hosts) else None
-        if host is self.current_host:
-            return
-        self.current_host = host
-        self.proxy.setSourceModel(host.model if host else VmTableModel(self))
-        self._show_current()
-
-    def on_inventory(self, inventory: Inventory) -> None:
-        """Take a fresh inventory for the current host (as its poller would)."""
-        assert self.current_host is not None
-        self.current_host.take_inventory(inventory)
-
-    def on_poll_failed(self, error: HvmemError) -> None:
-        """A failed poll shows as the host's state, never as a box."""
-        self._show_poll_state()
-
-    def _on_host_inventory(self, host: HostView) -> None:
-        if host is self.current_host:
-            self._show_selected()
-            self.host_memory_label.show_inventory(host.inventory)
-            self._show_poll_state()
-
-    def _on_host_state(self, host: HostView) -> None:
-        if host not in self.hosts:
-            return
-        error = host.last_error
-        reason = "\n\n".join(p for p in (str(error), error.details) if p) if error else ""
-        self.hosts_pane.set_state(self.hosts.index(host), host.name, host.state, reason,
-                                  host.session.simulated)
-        if host is self.current_host:
-            self._show_poll_state()
-
     def _show_current(self) -> None:
         host = self.current_host
         title = f"hvmem — {host.session.title}" if host else "hvmem"
         self.setWindowTitle(title)
         self.actions_pane.set_host(host.name if host else "")
-        for action in (self.actions.refresh, self.actions.pause,
-                       self.actions.disconnect):
+        for action in (self.window_actions.refresh, self.window_actions.pause,
+                       self.window_actions.disconnect_host):
             action.setEnabled(host is not None)
         self.host_memory_label.show_inventory(host.inventory if host else None)
         self._show_selected()

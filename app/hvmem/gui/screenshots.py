@@ -99,7 +99,7 @@ def _render_on_demo(app: QApplication, out_dir: Path) -> list[Path]:
         window = MainWindow(session, notifier=Notifier(), poll_interval_ms=60_000,
                             settings=GuiSettings(Path(folder) / "gui.ini"),
                             clock=lambda: now[0])
-        window.format_time = lambda _at: CLOCK_TEXT
+        window.format_time = lambda at: CLOCK_TEXT
         try:
             return _render_all(app, window, demo, now, out_dir)
         finally:
@@ -173,7 +173,8 @@ def _partial_dialog(window: MainWindow, vm_id: str) -> QWidget:
 def _connect_dialog(window: MainWindow) -> QWidget:
     from hvmem.gui.connect_dialog import ConnectDialog
 
-    dialog = ConnectDialog(window, saved=[], credentials=_KeyringShown())
+    dialog = ConnectDialog(window, saved=[],
+                           credentials=_KeyringShown())  # type: ignore[arg-type]
     dialog.host_edit.setText("hv01.lab.local")
     dialog.other_user.setChecked(True)
     dialog.user_edit.setText("LAB\\hvadmin")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -67,7 +68,7 @@ class GuiSettings:
         """Titles of the VM table's hidden columns."""
         if not self._store.contains("table/hidden_columns"):
             return list(DEFAULT_HIDDEN_COLUMNS)
-        value = self._store.value("table/hidden_columns", [])
+        value: Any = self._store.value("table/hidden_columns", [])
         if isinstance(value, str):  # QSettings gives a lone item back as a string
             value = [value] if value else []
         return [str(title) for title in value or []]
@@ -80,7 +81,8 @@ class GuiSettings:
     def interval_ms(self) -> int:
         """The refresh interval; an unknown stored value falls back to the default."""
         try:
-            value = int(self._store.value("refresh/interval_ms", DEFAULT_INTERVAL_MS))
+            stored: Any = self._store.value("refresh/interval_ms", DEFAULT_INTERVAL_MS)
+            value = int(stored)
         except (TypeError, ValueError):
             return DEFAULT_INTERVAL_MS
         return value if value in INTERVAL_CHOICES_MS else DEFAULT_INTERVAL_MS

@@ -21,7 +21,8 @@ from hvmem.gui.vm_table import COLUMNS
 
 
 def _action(parent: QObject, name: str, text: str, slot: Callable[[], object],
-            shortcut: QKeySequence | str | None = None, icon_name: str = "",
+            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+            icon_name: str = "",
             tip: str = "") -> QAction:
     action = QAction(text, parent)
     action.setObjectName(name)
@@ -90,16 +91,18 @@ class WindowActions(QObject):
                  ) -> None:
         super().__init__(window)
         on = handlers.__getitem__
-        self.connect = _action(window, "connect", "&Connect to Server…", on("connect"),
-                               "Ctrl+N", "connect", "Connect to a Hyper-V host")
+        self.connect_server = _action(window, "connect", "&Connect to Server…",
+                                      on("connect"), "Ctrl+N", "connect",
+                                      "Connect to a Hyper-V host")
         self.refresh = _action(window, "refresh", "&Refresh", on("refresh"),
                                QKeySequence.StandardKey.Refresh, "refresh",
                                "Read the host's VMs again now")
         self.pause = _action(window, "pause", "&Pause Refresh", on("pause"), "Ctrl+P",
                              "pause", "Stop or restart the automatic refresh")
         self.pause.setCheckable(True)
-        self.disconnect = _action(window, "disconnect", "&Disconnect", on("disconnect"),
-                                  None, "disconnect", "Close the connection to this host")
+        self.disconnect_host = _action(window, "disconnect", "&Disconnect",
+                                       on("disconnect"), None, "disconnect",
+                                       "Close the connection to this host")
         self.settings = _action(window, "settings", "&Settings…", on("settings"),
                                 "Ctrl+S", "settings", "Change the selected VM's memory")
         self.filter = _action(window, "filter", "&Filter VMs", on("filter"), "Ctrl+F")
@@ -112,7 +115,7 @@ class WindowActions(QObject):
             action.setCheckable(True)
             action.setData(interval)
             self.intervals.addAction(action)
-        for action in (self.settings, self.disconnect, self.refresh, self.pause):
+        for action in (self.settings, self.disconnect_host, self.refresh, self.pause):
             action.setEnabled(False)
 
     def check_interval(self, interval_ms: int) -> None:
@@ -122,11 +125,11 @@ class WindowActions(QObject):
     def build_menus(self, window: QMainWindow, columns: ColumnChooser) -> None:
         menus = window.menuBar()
         file_menu = menus.addMenu("&File")
-        file_menu.addAction(self.connect)
+        file_menu.addAction(self.connect_server)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         action_menu = menus.addMenu("&Action")
-        for action in (self.settings, self.refresh, self.disconnect):
+        for action in (self.settings, self.refresh, self.disconnect_host):
             action_menu.addAction(action)
         view_menu = menus.addMenu("&View")
         view_menu.addMenu(columns.menu)
@@ -141,5 +144,5 @@ class WindowActions(QObject):
         toolbar.setObjectName("actions")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.connect, self.refresh, self.pause, self.settings):
+        for action in (self.connect_server, self.refresh, self.pause, self.settings):
             toolbar.addAction(action)
