@@ -2,7 +2,8 @@
 
 It has a Memory tab (startup, Dynamic Memory, minimum, maximum, assigned, demand, status,
 buffer, weight, and a live chart of assigned memory and demand over the last minutes) and
-a Summary tab. It is read-only and simply redraws from each snapshot.
+a Summary tab; under the VM's name, a note says whether it would fit if started now.
+It is read-only and simply redraws from each snapshot.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hvmem.gui.memory_chart import MemoryChart, Sample
+from hvmem.gui.theme import message_style
 from hvmem.gui.vm_table import format_uptime
 from hvmem.model import VmSnapshot
 from hvmem.units import format_mb
@@ -80,6 +82,11 @@ class DetailsPane(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        # Whether the VM would fit if started now (hvmem.power.start_fit's sentence).
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setVisible(False)
 
         self.tabs = QTabWidget()
         self.values: dict[str, QLabel] = {}
@@ -95,6 +102,7 @@ class DetailsPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.note)
         layout.addWidget(self.tabs)
         self.show_vm(None)
 
@@ -110,6 +118,13 @@ class DetailsPane(QWidget):
             self.values[key] = value
             form.addRow(label, value)
         return page
+
+    def show_note(self, text: str, kind: str = "note") -> None:
+        """A sentence under the VM's name (`kind` as in `theme.message_style`), or none
+        for an empty `text`."""
+        self.note.setText(text)
+        self.note.setStyleSheet(message_style(kind, self.note) if text else "")
+        self.note.setVisible(bool(text))
 
     def show_vm(self, vm: VmSnapshot | None, samples: list[Sample] | None = None,
                 now: float = 0.0) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt
 from PySide6.QtGui import QCloseEvent
@@ -38,6 +39,7 @@ from hvmem.gui.host_view import HostView
 from hvmem.gui.hosts_pane import STATE_TEXTS, HostsPane
 from hvmem.gui.notifier import Notifier
 from hvmem.gui.poller import HostPoller, PollState
+from hvmem.gui.power_actions import PowerActions
 from hvmem.gui.result_dialog import ResultMessage
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
@@ -47,6 +49,7 @@ from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableMod
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_hosts import HostsMixin
 from hvmem.model import Inventory, VmSnapshot
+from hvmem.power import ACTIONS, Action
 
 log = logging.getLogger("hvmem.gui")
 
@@ -87,7 +90,9 @@ class MainWindow(HostsMixin, QMainWindow):
             "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
             "pause": self._toggle_pause, "disconnect": self.disconnect_current,
             "settings": self.open_settings, "filter": self._focus_filter,
-            "about": self._about})
+            "about": self._about,
+            **{action: partial(self._power, action) for action in ACTIONS}})
+        self.power_actions = PowerActions(self, self.window_actions.power)
         self.settings_action = self.window_actions.settings
         self.refresh_action = self.window_actions.refresh
         self._build_layout()
@@ -113,6 +118,8 @@ class MainWindow(HostsMixin, QMainWindow):
         for action in (actions.refresh, actions.pause, actions.disconnect_host):
             self.actions_pane.add_host_action(action)
         self.actions_pane.add_vm_action(self.window_actions.settings)
+        for action in self.window_actions.power.values():
+            self.actions_pane.add_vm_action(action)
 
         self._build_table()
         self.filter_edit = QLineEdit()
@@ -286,6 +293,16 @@ class MainWindow(HostsMixin, QMainWindow):
         self.details.show_vm(vm, samples, now)
         self.actions_pane.set_vm(vm.name if vm else "")
         self.settings_action.setEnabled(vm is not None)
+        fit = self.power_actions.show_vm(vm, host)
+        self.details.show_note(fit.message if fit else "",
+                               "note" if fit is None or fit.fits else "warning")
+
+    def _power(self, action: Action) -> None:
+        self.power_actions.trigger(action)
+
+    def refresh_selection(self) -> None:
+        """Show the selected VM's figures and actions again (after a state change)."""
+        self._show_selected()
 
     def _on_double_click(self, index: QModelIndex) -> None:
         self.open_settings(index.data(VM_ID_ROLE))

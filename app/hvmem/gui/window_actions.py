@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QTableView
 from hvmem.gui.settings_store import INTERVAL_CHOICES_MS
 from hvmem.gui.theme import icon
 from hvmem.gui.vm_table import COLUMNS
+from hvmem.power import Action
 
 
 def _action(parent: QObject, name: str, text: str, slot: Callable[[], object],
@@ -105,6 +106,18 @@ class WindowActions(QObject):
                                        "Close the connection to this host")
         self.settings = _action(window, "settings", "&Settings…", on("settings"),
                                 "Ctrl+S", "settings", "Change the selected VM's memory")
+        # VM power actions (driven by `power_actions.PowerActions`).
+        self.power: dict[Action, QAction] = {
+            "start": _action(window, "start", "St&art", on("start"), None,
+                             "power-start", "Start the selected VM"),
+            "stop": _action(window, "shut_down", "S&hut Down", on("stop"), None,
+                            "power-shutdown", "Ask the selected VM's guest to shut down"),
+            "turn_off": _action(window, "turn_off", "T&urn Off…", on("turn_off"), None,
+                                "power-turnoff", "Turn the selected VM off at once, like "
+                                "pulling the plug"),
+            "save": _action(window, "save", "Sa&ve", on("save"), None, "power-save",
+                            "Save the selected VM's state and release its memory"),
+        }
         self.filter = _action(window, "filter", "&Filter VMs", on("filter"), "Ctrl+F")
         self.quit = _action(window, "quit", "E&xit", window.close,
                             QKeySequence.StandardKey.Quit)
@@ -115,7 +128,8 @@ class WindowActions(QObject):
             action.setCheckable(True)
             action.setData(interval)
             self.intervals.addAction(action)
-        for action in (self.settings, self.disconnect_host, self.refresh, self.pause):
+        for action in (self.settings, self.disconnect_host, self.refresh, self.pause,
+                       *self.power.values()):
             action.setEnabled(False)
 
     def check_interval(self, interval_ms: int) -> None:
@@ -129,7 +143,10 @@ class WindowActions(QObject):
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         action_menu = menus.addMenu("&Action")
-        for action in (self.settings, self.refresh, self.disconnect_host):
+        action_menu.addAction(self.settings)
+        action_menu.addActions(list(self.power.values()))
+        action_menu.addSeparator()
+        for action in (self.refresh, self.disconnect_host):
             action_menu.addAction(action)
         view_menu = menus.addMenu("&View")
         view_menu.addMenu(columns.menu)
