@@ -10,7 +10,12 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from hvmem.hyperv.protocol import LineDecoder, ProtocolError, encode_request
+from hvmem.hyperv.protocol import (
+    LineDecoder,
+    ProtocolError,
+    answers_request,
+    encode_request,
+)
 
 
 class Channel(Protocol):
@@ -51,9 +56,11 @@ class InProcessChannel:
         decoder = LineDecoder()
         answers = decoder.feed((self._handle_line(line) + "\n").encode("utf-8"))
         for answer in answers:
-            if answer.get("id") == request_id:
+            if answers_request(answer, request_id):
                 return answer
-        raise ProtocolError(f"no answer to request {request_id}: {decoder.stray!r}")
+        others = [answer.get("id") for answer in answers]
+        raise ProtocolError(f"no answer to request {request_id} (answers to {others!r}); "
+                            f"other output: {decoder.stray!r:.500}")
 
     def close(self) -> None:
         pass

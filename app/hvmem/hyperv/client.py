@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from hvmem.errors import ErrorKind, HvmemError, format_records
+from hvmem.hyperv import wire
 from hvmem.hyperv.channel import Channel
 from hvmem.hyperv.protocol import (
     SETTING_WIRE_NAMES,
@@ -37,6 +38,7 @@ from hvmem.model import (
 )
 
 log = logging.getLogger("hvmem.host")
+T = TypeVar("T")
 
 _AGENT_KINDS = {"not_found": ErrorKind.NOT_FOUND, "no_rights": ErrorKind.NO_RIGHTS,
                 "access_denied": ErrorKind.ACCESS_DENIED}
@@ -88,43 +90,57 @@ class HostOperationError(HvmemError):
         self.vm_after = vm_after
 
 
-def host_from_wire(data: Mapping[str, Any]) -> HostSnapshot:
+def host_from_wire(data: Any) -> HostSnapshot:
+    """The host record, checked field by field.
+
+    Raises:
+        ProtocolError: a field is missing or of the wrong type, named in the message.
+    """
     return HostSnapshot(
-        name=str(data["name"]),
-        total_mb=bytes_to_mb(data["total_bytes"]),
-        available_mb=bytes_to_mb(data["available_bytes"]),
-        locale=str(data.get("locale") or ""),
+        name=wire.text(data, "name", "host"),
+        total_mb=bytes_to_mb(wire.whole(data, "total_bytes", "host")),
+        available_mb=bytes_to_mb(wire.whole(data, "available_bytes", "host")),
+        locale=wire.text(data, "locale", "host", optional=True),
     )
 
 
-def vm_from_wire(data: Mapping[str, Any]) -> VmSnapshot:
-    """One VM record; a state that arrives as a number is kept visible, not guessed."""
-    state = data.get("state")
-    if not isinstance(state, str) or not state:
-        state = f"State {data.get('state_value', state)}"
+def vm_from_wire(data: Any) -> VmSnapshot:
+    """One VM record, checked field by field; a state that arrives as a number is named
+    only when Hyper-V's name for it is stable, else kept visible as "State N".
+
+    Raises:
+        ProtocolError: a field is missing or of the wrong type, named in the message.
+    """
+    what = "vm"
+    if isinstance(data, Mapping) and isinstance(data.get("name"), str):
+        what = f"vm {data['name']!r}"
     memory = MemorySettings(
-        startup_mb=bytes_to_mb(data["startup_bytes"]),
-        dynamic=bool(data["dynamic_memory"]),
-        minimum_mb=bytes_to_mb(data["minimum_bytes"]),
-        maximum_mb=bytes_to_mb(data["maximum_bytes"]),
-        buffer_percent=int(data["buffer_percent"]),
-        weight=int(data["weight"]),
+        startup_mb=bytes_to_mb(wire.whole(data, "startup_bytes", what)),
+        dynamic=wire.flag(data, "dynamic_memory", what),
+        minimum_mb=bytes_to_mb(wire.whole(data, "minimum_bytes", what)),
+        maximum_mb=bytes_to_mb(wire.whole(data, "maximum_bytes", what)),
+        # Any Int32: a value out of Hyper-V's range is shown, and the rules refuse it.
+        buffer_percent=wire.whole(data, "buffer_percent", what,
+                                  minimum=wire.INT32_MIN, maximum=wire.INT32_MAX),
+        weight=wire.whole(data, "weight", what, minimum=wire.INT32_MIN,
+                          maximum=wire.INT32_MAX),
     )
     return VmSnapshot(
-        id=str(data["id"]).lower(),
-        name=str(data["name"]),
-        state=state,
-        generation=int(data.get("generation") or 0),
-        version=str(data.get("version") or ""),
+        id=wire.vm_id(data, what),
+        name=wire.text(data, "name", what),
+        state=wire.state_name(data, what),
+        generation=wire.whole(data, "generation", what, optional=True),
+        version=wire.text(data, "version", what, optional=True),
         memory=memory,
-        assigned_mb=bytes_to_mb(data.get("assigned_bytes") or 0),
-        demand_mb=bytes_to_mb(data.get("demand_bytes") or 0),
-        memory_status=str(data.get("memory_status") or ""),
-        cpu_percent=int(data.get("cpu_percent") or 0),
-        uptime_s=int(data.get("uptime_s") or 0),
-        status=str(data.get("status") or ""),
-        nested_virtualization=bool(data.get("nested_virtualization")),
-        gpu_partition=bool(data.get("gpu_partition")),
+        assigned_mb=bytes_to_mb(wire.whole(data, "assigned_bytes", what, optional=True)),
+        demand_mb=bytes_to_mb(wire.whole(data, "demand_bytes", what, optional=True)),
+        memory_status=wire.text(data, "memory_status", what, optional=True),
+        cpu_percent=wire.whole(data, "cpu_percent", what, optional=True),
+        uptime_s=wire.seconds(data, "uptime_s", what),
+        status=wire.text(data, "status", what, optional=True),
+        nested_virtualization=wire.flag(data, "nested_virtualization", what,
+                                        optional=True),
+        gpu_partition=wire.flag(data, "gpu_partition", what, optional=True),
     )
 
 
@@ -163,16 +179,16 @@ class HostClient:
 
     def hello(self) -> HelloInfo:
         result = self._call("hello", {}, self.timeouts.read)
-        self.last_hello = HelloInfo(
-            agent_version=str(result.get("agent_version", "")),
-            protocol=int(result.get("protocol", 0)),
-            host_name=str(result.get("host_name", "")),
-            ps_version=str(result.get("ps_version", "")),
-            os_version=str(result.get("os_version", "")),
-            simulated=bool(result.get("simulated", False)),
-            is_admin=bool(result.get("is_admin", False)),
-            hyperv_admin=bool(result.get("hyperv_admin", False)),
-        )
+        self.last_hello = self._parse("hello", lambda: HelloInfo(
+            agent_version=wire.text(result, "agent_version", "hello", optional=True),
+            protocol=wire.whole(result, "protocol", "hello", optional=True),
+            host_name=wire.text(result, "host_name", "hello", optional=True),
+            ps_version=wire.text(result, "ps_version", "hello", optional=True),
+            os_version=wire.text(result, "os_version", "hello", optional=True),
+            simulated=wire.flag(result, "simulated", "hello", optional=True),
+            is_admin=wire.flag(result, "is_admin", "hello", optional=True),
+            hyperv_admin=wire.flag(result, "hyperv_admin", "hello", optional=True),
+        ))
         return self.last_hello
 
     def list(self) -> Inventory:
@@ -183,19 +199,20 @@ class HostClient:
                 Hyper-V Administrators (Hyper-V then hides every VM without an error).
         """
         result = self._call("list", {}, self.timeouts.read)
-        vms = result.get("vms")
-        if not isinstance(vms, list):
-            raise self._garbage(f"list answer has no vms list: {result!r:.200}")
-        if not vms:
+        inventory = self._parse("list", lambda: Inventory(
+            host=host_from_wire(result.get("host")),
+            vms=tuple(vm_from_wire(vm) for vm in wire.records(result.get("vms"), "vms")),
+        ))
+        if not inventory.vms:
             self._check_rights()
-        return Inventory(
-            host=host_from_wire(result["host"]),
-            vms=tuple(vm_from_wire(vm) for vm in vms),
-        )
+        return inventory
 
     def get_vm(self, vm_id: str) -> tuple[HostSnapshot, VmSnapshot]:
         result = self._call("get_vm", {"vm_id": vm_id}, self.timeouts.read)
-        return host_from_wire(result["host"]), vm_from_wire(result["vm"])
+        return self._parse("get_vm", lambda: (
+            host_from_wire(result.get("host")),
+            vm_from_wire(result.get("vm")),
+        ))
 
     def set_memory(self, vm: VmSnapshot, change: MemoryChange) -> VmSnapshot:
         """Apply `change` to `vm` in one call, guarded by what the client last saw.
@@ -209,7 +226,7 @@ class HostClient:
         expected["state"] = vm.state
         args = {"vm_id": vm.id, "changes": change_to_wire(change), "expected": expected}
         result = self._call("set_memory", args, self.timeouts.write)
-        return vm_from_wire(result["vm"])
+        return self._parse("set_memory", lambda: vm_from_wire(result.get("vm")))
 
     def close(self) -> None:
         self.channel.close()
@@ -240,7 +257,8 @@ class HostClient:
             if not isinstance(result, dict):
                 raise self._garbage(f"{op} answer has no result object")
             return result
-        raise self._failure(AgentFailure.from_wire(answer.get("error") or {}))
+        raise self._parse(op, lambda: self._failure(
+            AgentFailure.from_wire(answer.get("error") or {})))
 
     def _ask(self, op: str, args: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         """One call on the channel; a read is asked once more after a curable failure."""
@@ -254,21 +272,47 @@ class HostClient:
         return self.channel.call(op, args, timeout)
 
     def _failure(self, failure: AgentFailure) -> HvmemError:
-        vm_data = failure.extra.get("vm") or failure.extra.get("current")
-        vm = vm_from_wire(vm_data) if isinstance(vm_data, Mapping) else None
+        vm, unreadable = self._vm_after(failure)
+        error: HvmemError
         if failure.kind == "conflict":
-            return ConflictError(failure.message, vm, self.name)
-        if failure.kind == "host":
-            return HostOperationError(failure, vm, self.name)
-        kind = _AGENT_KINDS.get(failure.kind, ErrorKind.AGENT)
-        return HvmemError(
-            kind,
-            failure.message or f"the agent failed ({failure.kind})",
-            details=format_records(failure.records),
-            hint=_AGENT_HINTS.get(kind, "The host's own text is under Details."),
-            host=self.name,
-            records=failure.records,
-        )
+            error = ConflictError(failure.message or "The VM changed since it was read",
+                                  vm, self.name)
+        elif failure.kind == "host":
+            error = HostOperationError(failure, vm, self.name)
+        else:
+            kind = _AGENT_KINDS.get(failure.kind, ErrorKind.AGENT)
+            error = HvmemError(
+                kind,
+                failure.message or f"the agent failed ({failure.kind})",
+                details=format_records(failure.records),
+                hint=_AGENT_HINTS.get(kind, "The host's own text is under Details."),
+                host=self.name,
+                records=failure.records,
+            )
+        if unreadable:
+            # The host's own error matters most; the broken record is said, not hidden.
+            error.details = (f"{error.details}\n\n" if error.details else "") + (
+                f"The VM record sent with this error was unreadable: {unreadable}")
+        return error
+
+    def _vm_after(self, failure: AgentFailure) -> tuple[VmSnapshot | None, str]:
+        """The VM record a failed answer carries, or None and why it could not be read."""
+        vm_data = failure.extra.get("vm") or failure.extra.get("current")
+        if vm_data is None:
+            return None, ""
+        try:
+            return vm_from_wire(vm_data), ""
+        except ProtocolError as exc:
+            log.warning("%s: unreadable VM record in a failed answer: %s", self.name, exc)
+            return None, str(exc)
+
+    def _parse(self, op: str, read: Callable[[], T]) -> T:
+        """`read` an answer's records; one that breaks the protocol is an AGENT error
+        naming the operation, the field and the value."""
+        try:
+            return read()
+        except ProtocolError as exc:
+            raise self._garbage(f"{op} answer: {exc}") from exc
 
     def _garbage(self, text: str) -> HvmemError:
         return HvmemError(
@@ -308,4 +352,4 @@ class HostClient:
     def _power(self, op: str, vm: VmSnapshot) -> VmSnapshot:
         args = {"vm_id": vm.id, "expected_state": vm.state}
         result = self._call(op, args, self.timeouts.write)
-        return vm_from_wire(result["vm"])
+        return self._parse(op, lambda: vm_from_wire(result.get("vm")))

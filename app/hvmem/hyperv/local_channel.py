@@ -26,7 +26,7 @@ from typing import IO, Any
 from hvmem.errors import ErrorKind, HvmemError
 from hvmem.hyperv import agent_script
 from hvmem.hyperv.client import HostClient, Timeouts
-from hvmem.hyperv.protocol import LineDecoder, encode_request
+from hvmem.hyperv.protocol import LineDecoder, answers_request, encode_request
 from hvmem.hyperv.winrm_errors import clixml_text, timeout_error
 from hvmem.hyperv.winrm_transport import Deadline
 
@@ -165,7 +165,7 @@ class LocalProcessChannel:
             if chunk is None:
                 raise self._ended(process)
             for answer in decoder.feed(chunk):
-                if answer.get("id") == request_id:
+                if answers_request(answer, request_id):
                     return answer
             for stray in decoder.stray:
                 log.debug("%s: agent printed: %s", self.host, stray[:500])

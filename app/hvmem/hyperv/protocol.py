@@ -75,12 +75,18 @@ class ErrorRecord:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> ErrorRecord:
-        hresult = data.get("hresult")
+        """One record; an HRESULT may come as a number or as its text ("0x8007000E").
+
+        Raises:
+            ProtocolError: the record is not an object.
+        """
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"an error record is not an object: {data!r:.200}")
         return cls(
             message=str(data.get("message") or ""),
             error_id=str(data.get("error_id") or ""),
             category=str(data.get("category") or ""),
-            hresult=int(hresult) if isinstance(hresult, int) else None,
+            hresult=_hresult(data.get("hresult")),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -90,6 +96,20 @@ class ErrorRecord:
             "category": self.category,
             "hresult": self.hresult,
         }
+
+
+def _hresult(value: Any) -> int | None:
+    """An HRESULT as a number, signed or not, from a number or its decimal or hex text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), 0)
+        except ValueError:
+            return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -109,7 +129,12 @@ class AgentFailure:
         if not isinstance(data, Mapping):
             raise ProtocolError(f"error is not an object: {data!r}")
         head = ErrorRecord.from_wire(data)
-        records = tuple(ErrorRecord.from_wire(r) for r in data.get("records") or ())
+        listed = data.get("records") or ()
+        if isinstance(listed, Mapping):  # 5.1 writes a one-element array as its element
+            listed = (listed,)
+        if not isinstance(listed, (list, tuple)):
+            raise ProtocolError(f"error records are not a list: {listed!r:.200}")
+        records = tuple(ErrorRecord.from_wire(r) for r in listed)
         known = {"kind", "message", "error_id", "category", "hresult", "records"}
         return cls(
             kind=str(data.get("kind") or "internal"),
@@ -175,6 +200,22 @@ class LineDecoder:
                 continue
             answers.append(parse_answer(text[start + len(MARKER):]))
         return answers
+
+
+def answers_request(answer: Mapping[str, Any], request_id: int) -> bool:
+    """Whether `answer` is the answer to request `request_id`.
+
+    It is when it names that id, and also when it is a failure that names no request:
+    the agent could not read the request's id (or failed while answering) and says so
+    with id null. It answers one request at a time, so such a failure can only be for
+    the request in flight, and its text must reach the user, not a timeout.
+    """
+    answer_id = answer.get("id")
+    if isinstance(answer_id, bool):
+        return False
+    if answer_id == request_id:
+        return True
+    return answer_id is None and answer.get("ok") is not True
 
 
 def parse_answer(text: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from winrm.exceptions import WinRMOperationTimeoutError
 from hvmem.errors import ErrorKind, HvmemError
 from hvmem.hyperv import agent_script
 from hvmem.hyperv.connect import HostTarget
-from hvmem.hyperv.protocol import LineDecoder
+from hvmem.hyperv.protocol import LineDecoder, answers_request
 from hvmem.hyperv.winrm_errors import TRANSPORT_ERRORS, clixml_text
 from hvmem.hyperv.winrm_transport import Deadline, build_protocol, fit_to_deadline
 
@@ -142,7 +142,7 @@ class AgentSession:
     def _take_answer(self, stdout: bytes, request_id: int) -> dict[str, Any] | None:
         found = None
         for answer in self.decoder.feed(stdout):
-            if answer.get("id") == request_id:
+            if answers_request(answer, request_id):
                 found = answer
             else:
                 log.debug("%s: ignored an answer to request %s", self.target.host,
