@@ -189,7 +189,8 @@ def _guarded(action: Callable[[], int]) -> int:
         print_error(exc)
         return EXIT_FAILURE
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        log.exception("unexpected failure")
+        # The traceback goes to the log file only (and to stderr with --debug).
+        log.debug("unexpected failure", exc_info=True)
         print(f"hvmem: internal error: {exc!r} (the log has the details)",
               file=sys.stderr)
         return EXIT_FAILURE

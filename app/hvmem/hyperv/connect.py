@@ -68,6 +68,10 @@ def parse_host_url(text: str) -> str:
         raise _config_error(f"{given!r} is not a WinRM address: the path must be /wsman",
                             hint="Use https://HOST:5986/wsman.")
 
+    if port == 0:
+        raise _config_error(f"{given!r} names port 0, where nothing can listen",
+                            hint="Leave the port out (5986 for https, 5985 for http) or "
+                                 "give the one WinRM listens on.")
     host = _check_host(parts.hostname or "", given)
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{port or DEFAULT_PORTS[scheme]}/wsman"
@@ -192,6 +196,25 @@ class HostTarget:
         elif self.auth != "kerberos" and not self.user:
             raise _config_error(f"{self.auth.upper()} authentication needs a user name",
                                 hint="Type DOMAIN\\user, user@domain or a local user.")
+        if self.auth == "basic":
+            self._check_basic_credentials()
+
+    def _check_basic_credentials(self) -> None:
+        # Basic defines no character set: the client library sends Latin-1 (and fails
+        # outright beyond it) while hosts may decode otherwise, so a right password would
+        # be refused or crash. NTLM and Kerberos carry any character.
+        hint = "Use NTLM or Kerberos, which carry any character."
+        if ":" in self.user:
+            raise _config_error("Basic authentication cannot carry a user name with ':'",
+                                details=f"user {self.user!r}", hint=hint)
+        if not self.user.isascii():
+            raise _config_error("Basic authentication cannot carry a user name with "
+                                "characters outside ASCII", details=f"user {self.user!r}",
+                                hint=hint)
+        if not self.password.isascii():
+            # The password itself is never shown.
+            raise _config_error("Basic authentication cannot carry a password with "
+                                "characters outside ASCII", hint=hint)
 
 
 def check_timeouts(operation_timeout_s: object, read_timeout_s: object) -> None:
