@@ -1,5 +1,9 @@
 """The `hvmem` command: the window by default, and `list`, `set`, `sim` for scripts.
 
+The window takes the host options of `hvmem list` (`hvmem --host URL --auth basic`),
+or `--demo`; without either it opens the saved hosts, or the demo host when none is
+saved.
+
 Exit status: 0 applied or done, 1 any other failure, 2 usage, 3 partially applied,
 4 rejected before sending.
 """
@@ -28,16 +32,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hvmem {__version__}")
     parser.add_argument("--debug", action="store_true", help="stream the log to stderr")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
     from hvmem import cli_commands
     from hvmem.sim import cli as sim_cli
 
+    _add_window_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_commands.add_parsers(commands)
 
     sim_cli.add_parser(commands)
     _add_screenshots_parser(commands)
     return parser
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    """The window's own options (given before any command, or with none)."""
+    from hvmem import cli_commands
+
+    parser.add_argument("--demo", action="store_true",
+                        help="open the window on the built-in demo host, even when "
+                        "hosts are saved")
+    cli_commands.add_host_options(parser, "With no command and no --host, the window "
+                                  "opens the saved hosts, or the demo host when none is "
+                                  "saved.")
+
+
+def _misplaced_window_options(argv: Sequence[str], args: argparse.Namespace) -> str:
+    """The window's options given before a command, which would be silently lost (a
+    command's own --host replaces them); "" when there are none."""
+    if args.command is None:
+        return ""
+    if args.demo:
+        return "--demo opens the window; it takes no command"
+    probe = argparse.ArgumentParser(add_help=False)
+    _add_window_options(probe)
+    given, _rest = probe.parse_known_args(list(argv))
+    for name, value in vars(given).items():
+        if value not in (None, False) and getattr(args, name, None) != value:
+            option = "--" + name.replace("_", "-")
+            return f"give {option} after the command: hvmem {args.command} {option} ..."
+    return ""
 
 
 def _add_screenshots_parser(
@@ -66,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors, --help and --version: return, not exit
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    misplaced = _misplaced_window_options(
+        sys.argv[1:] if argv is None else argv, args)
+    if misplaced:
+        parser.print_usage(sys.stderr)
+        print(f"hvmem: error: {misplaced}", file=sys.stderr)
+        return EXIT_USAGE
     logs.setup(debug=args.debug)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -51,7 +51,7 @@ def add_parsers(commands: Any) -> None:
     listing = commands.add_parser(
         "list", help="list the host's VMs and their memory",
         description="List the host's VMs and their memory settings (sizes in MB).")
-    _add_host_options(listing)
+    add_host_options(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
 
@@ -60,7 +60,7 @@ def add_parsers(commands: Any) -> None:
         description="Change one VM's memory in one call. Sizes are MB, or take a unit: "
                     "4096, 4096MB, 4GB, 1TB. Exit status: 0 applied or nothing to do, "
                     "1 failure, 2 usage, 3 applied in part, 4 rejected before sending.")
-    _add_host_options(edit)
+    add_host_options(edit)
     edit.add_argument("vm", metavar="VM", help="the VM's name or Id")
     edit.add_argument("--startup", type=_size, metavar="SIZE", help="Startup RAM")
     edit.add_argument("--dynamic", choices=("on", "off"), help="Dynamic Memory")
@@ -93,15 +93,18 @@ def _add_power_parser(commands: Any, command: str, action: power.Action) -> None
         description=f"{_POWER_HELP[command][0].upper()}{_POWER_HELP[command][1:]}. "
                     "Exit status: 0 done, 1 failure (Hyper-V's own text follows), "
                     "2 usage.")
-    _add_host_options(parser)
+    add_host_options(parser)
     parser.add_argument("vm", metavar="VM", help="the VM's name or Id")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.set_defaults(handler=run_power, action=action)
 
 
-def _add_host_options(parser: argparse.ArgumentParser) -> None:
+def add_host_options(parser: argparse.ArgumentParser, without_host: str = "Without "
+                     "--host, the built-in demo host is used.") -> None:
+    """Add --host and the options of how to reach and trust it (`without_host` says
+    what happens when --host is not given)."""
     group = parser.add_argument_group(
-        "host", "Without --host, the built-in demo host is used. --host may name a saved "
+        "host", f"{without_host} --host may name a saved "
                 "host (by its name or address), whose settings then apply unless given "
                 f"here. The password comes from {PASSWORD_ENV} or the keyring (service "
                 "'hvmem', entry USER@URL).")

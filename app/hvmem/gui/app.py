@@ -1,7 +1,8 @@
 """`run(args)`: the window's entry point, called by `hvmem` when no command is given.
 
-With no host given (or saved), it starts the built-in demo host, a simulated Hyper-V
-host behind a real WinRM endpoint on loopback, and says so in the title. Whatever fails
+It opens the host given (`hvmem --host URL`), else the saved hosts (see `startup`), and
+only with no host given or saved (or with `--demo`) the built-in demo host, a simulated
+Hyper-V host behind a real WinRM endpoint on loopback, saying so in the title. Whatever fails
 at start is told in a sentence (on stderr, and in a box when Qt is up), never as a
 traceback; the traceback goes to the log.
 """
@@ -23,6 +24,7 @@ from hvmem.gui.main_window import MainWindow
 from hvmem.gui.notifier import Notifier
 from hvmem.gui.result_dialog import ResultMessage, describe_error
 from hvmem.gui.session import HostSession
+from hvmem.gui.startup import Startup, plan_startup
 
 log = logging.getLogger("hvmem.gui")
 
@@ -60,8 +62,8 @@ def open_host_session(args: argparse.Namespace) -> HostSession:
 
 
 def open_session(args: argparse.Namespace) -> HostSession:
-    """The session the window starts with: the host given, else the demo host."""
-    # TODO(settings): a host saved in the user's settings once hvmem keeps any.
+    """One session: the host given, else the demo host (`plan_startup` also opens the
+    saved hosts)."""
     if getattr(args, "host", None):
         return open_host_session(args)
     return open_demo_session(getattr(args, "scenario", None) or DEMO_SCENARIO)
@@ -109,13 +111,16 @@ def _excepthook(notifier: Notifier) -> Callable[..., None]:
 
 def run(args: argparse.Namespace,
         notifier_factory: Callable[[], Notifier] = Notifier,
-        session_factory: Callable[[argparse.Namespace], HostSession] = open_session,
+        session_factory: Callable[[argparse.Namespace], HostSession] | None = None,
+        startup_factory: Callable[[argparse.Namespace], Startup] = plan_startup,
         ) -> int:
     """Open the window and run until it closes.
 
     Args:
-        args: the parsed command line (`host`, when given, names the host).
-        notifier_factory, session_factory: replaceable by tests.
+        args: the parsed command line (`host`, when given, names the host; `demo`
+            forces the demo host).
+        notifier_factory, startup_factory: replaceable by tests.
+        session_factory: when given, the window opens on its one session instead.
 
     Returns:
         The exit status: 0 after a normal close, 1 when the window could not start.
@@ -126,7 +131,8 @@ def run(args: argparse.Namespace,
         app.setApplicationName("hvmem")
         QApplication.setStyle("Fusion")
         notifier = notifier_factory()
-        session = session_factory(args)
+        startup = (Startup([session_factory(args)]) if session_factory is not None
+                   else startup_factory(args))
     except Exception as exc:  # noqa: BLE001 - every start failure becomes a sentence
         report_startup_failure(exc, notifier)
         return 1
@@ -134,22 +140,26 @@ def run(args: argparse.Namespace,
     previous_hook = sys.excepthook
     window: MainWindow | None = None
     try:
-        window = MainWindow(session, notifier=notifier)
-        window.show()
-        window.start()
+        window = open_window(startup, notifier)
         sys.excepthook = _excepthook(notifier)
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook
         if window is not None:
             window.shutdown()
-        _close_quietly(session)
+        startup.close()
 
 
-def _close_quietly(session: HostSession) -> None:
-    # At exit the user's work is done; a host that fails to close is worth a log line,
-    # not a traceback.
-    try:
-        session.close()
-    except Exception as exc:  # noqa: BLE001
-        log.warning("closing %s failed: %s", session.name, exc)
+def open_window(startup: Startup, notifier: Notifier) -> MainWindow:
+    """Show the window with the startup's hosts, then its problems and questions."""
+    window = MainWindow(notifier=notifier)
+    for session in startup.sessions:
+        window.add_session(session)
+    if startup.sessions:
+        window.hosts_pane.set_current(0)
+    window.show()
+    window.start()
+    for problem in startup.problems:
+        notifier.show_error(problem, window)
+    window.ask_for_passwords(startup.ask)
+    return window

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 from hvmem.errors import HvmemError
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
+from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.theme import message_style
 from hvmem.hosts import CredentialStore, SavedHost, load_hosts, save_host
 from hvmem.hyperv.client import HostClient
@@ -101,12 +104,15 @@ class ConnectDialog(QDialog):
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
         who = QGroupBox("Account")
-        account = QFormLayout(who)
+        account = QFormLayout()
         account.addRow(self.other_user)
         account.addRow(self._label("User &name:", self.user_edit), self.user_edit)
         account.addRow(self._label("&Password:", self.password_edit), self.password_edit)
         account.addRow(self.remember)
-        account.addRow(self.keyring_note)
+        # Outside the form: a form row does not give a wrapped label its height.
+        who_layout = QVBoxLayout(who)
+        who_layout.addLayout(account)
+        who_layout.addWidget(self.keyring_note)
 
         self.ca_edit = QLineEdit()
         self.ca_edit.setPlaceholderText("PEM file of CAs trusted for this host only")
@@ -136,8 +142,17 @@ class ConnectDialog(QDialog):
         self.connect_button.clicked.connect(self.start_connect)
         self.buttons.rejected.connect(self.reject)
 
+        # Why the dialog opened by itself (a saved host without a usable password).
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setVisible(False)
+
         layout = QVBoxLayout(self)
-        for widget in (where, who, trust, self.advanced, self.save_box, self.problem,
+        # Wrapped notes need their height for the dialog's width; a minimum-size
+        # constraint makes the dialog grow to it instead of clipping them.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        self.setMinimumWidth(460)
+        for widget in (self.reason, where, who, trust, self.advanced, self.save_box, self.problem,
                        self.buttons):
             layout.addWidget(widget)
 
@@ -197,13 +212,35 @@ class ConnectDialog(QDialog):
         self.operation_spin.setValue(host.operation_timeout_s)
         self.read_spin.setValue(host.read_timeout_s)
 
+    def ask_for(self, host: SavedHost, reason: str) -> None:
+        """Fill the dialog with the saved `host` and say (`reason`) why it asks."""
+        urls = [saved.url for saved in self.saved]
+        if host.url not in urls:
+            self.saved.append(host)
+            self.saved_box.addItem(f"{host.display_name} — {host.url}")
+            urls.append(host.url)
+        self.saved_box.setCurrentIndex(urls.index(host.url) + 1)  # fills the fields
+        self.setWindowTitle(f"Connect to {host.display_name}")
+        self.reason.setText(reason)
+        self.reason.setStyleSheet(message_style("banner", self.reason))
+        self.reason.setVisible(True)
+        wanted = self.password_edit if self.password_edit.isEnabled() else self.host_edit
+        wanted.setFocus()
+
     # --- connecting -------------------------------------------------------------------
 
     def saved_host(self) -> SavedHost:
         """The host as typed, checked (raises HvmemError naming the broken rule)."""
         user = self.user_edit.text().strip() if self.other_user.isChecked() else ""
+        url = self.host_edit.text()
+        # A saved host keeps the name it was saved under when it is saved again.
+        picked = self.saved_box.currentIndex() - 1
+        name = ""
+        if 0 <= picked < len(self.saved) and url.strip() in (
+                self.saved[picked].url, self.saved[picked].host):
+            name = self.saved[picked].name
         return SavedHost(
-            url=self.host_edit.text(), auth=self.auth_box.currentData(), user=user,
+            url=url, name=name, auth=self.auth_box.currentData(), user=user,
             ca_file=self.ca_edit.text().strip() or None,
             cert_fingerprint=self.fingerprint_edit.text().strip() or None,
             allow_unencrypted=self.unencrypted.isChecked(),
@@ -280,13 +317,23 @@ class ConnectDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(
             not connecting)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # A window's first size may be clamped below what its wrapped notes need.
+        layout = self.layout()
+        wanted = layout.totalHeightForWidth(self.width()) if layout else -1
+        if wanted > self.height():
+            self.resize(self.width(), wanted)
+
     def reject(self) -> None:
         if not self.connecting:  # the answer must find the dialog
             super().reject()
 
 
-def open_connect_dialog(window: QWidget) -> ConnectDialog:
-    """Open Connect to Server over `window`; a new host goes to `window.add_session`."""
+def open_connect_dialog(window: QWidget,
+                        request: PasswordRequest | None = None) -> ConnectDialog:
+    """Open Connect to Server over `window`; a new host goes to `window.add_session`.
+    With a `request`, the dialog opens filled with that saved host and says why."""
     notifier = getattr(window, "notifier", None)
     try:
         saved = load_hosts()
@@ -296,6 +343,8 @@ def open_connect_dialog(window: QWidget) -> ConnectDialog:
             notifier.show_error(error, window)
         saved = []
     dialog = ConnectDialog(window, saved)
+    if request is not None:
+        dialog.ask_for(request.host, request.reason)
     dialog.connected.connect(window.add_session)  # type: ignore[attr-defined]
     dialog.finished.connect(lambda _code: dialog.deleteLater())
     dialog.open()

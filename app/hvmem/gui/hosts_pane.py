@@ -2,7 +2,7 @@
 
 One entry per open host session, as Hyper-V Manager lists servers in its left tree.
 Each entry shows the host's name, whether it is simulated, and how it answered lately
-(connecting, connected, not responding, with the reason as a tooltip).
+(connecting, connected, not responding or why not, with the reason as a tooltip).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from hvmem.errors import ErrorKind
 from hvmem.gui.poller import PollState
 from hvmem.gui.theme import icon
 
@@ -18,6 +19,14 @@ STATE_TEXTS = {
     PollState.OK: "Connected",
     PollState.FAILING: "Not responding",
     PollState.STOPPED: "Disconnected",
+}
+# A failing host's line names the failures that waiting will not cure.
+FAILURE_TEXTS = {
+    ErrorKind.AUTH: "Sign-in refused",
+    ErrorKind.TLS: "Certificate not trusted",
+    ErrorKind.ACCESS_DENIED: "Access denied",
+    ErrorKind.NO_RIGHTS: "No Hyper-V rights",
+    ErrorKind.CONFIG: "Settings cannot work",
 }
 _STATE_ICONS = {PollState.CONNECTING: "host-connecting", PollState.OK: "host-ok",
                 PollState.FAILING: "host-failing", PollState.STOPPED: "host-failing"}
@@ -64,13 +73,17 @@ class HostsPane(QWidget):
         self.list.setCurrentRow(row)
 
     def set_state(self, row: int, title: str, state: PollState, reason: str,
-                  simulated: bool = False) -> None:
-        """Show the host's state: an icon, a second line, the reason as a tooltip."""
+                  simulated: bool = False, failure: ErrorKind | None = None) -> None:
+        """Show the host's state: an icon, a second line, the reason as a tooltip
+        (`failure`, the kind of a failing host's error, may name it on the line)."""
         item = self.list.item(row)
         if item is None:
             return
         kind = "Simulated · " if simulated else ""
-        item.setText(f"{title}\n{kind}{STATE_TEXTS[state]}")
+        text = STATE_TEXTS[state]
+        if state is PollState.FAILING and failure is not None:
+            text = FAILURE_TEXTS.get(failure, text)
+        item.setText(f"{title}\n{kind}{text}")
         item.setIcon(icon(_STATE_ICONS[state]))
         item.setToolTip(reason or STATE_TEXTS[state])
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from hvmem import __version__
 from hvmem.gui.actions_pane import ActionsPane
+from hvmem.gui.connect_dialog import ConnectDialog
 from hvmem.gui.details_pane import DetailsPane
 from hvmem.gui.host_memory_bar import HostMemoryBar
 from hvmem.gui.host_view import HostView
@@ -45,6 +46,7 @@ from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
+from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_hosts import HostsMixin
@@ -83,6 +85,8 @@ class MainWindow(HostsMixin, QMainWindow):
         self.paused = self.settings.paused
         self.interval_ms = poll_interval_ms or self.settings.interval_ms
         self._closing: list[HostView] = []  # disconnected, their session still closing
+        self._password_requests: list[PasswordRequest] = []
+        self._asking: ConnectDialog | None = None  # the password dialog now open
 
         self.proxy = VmSortProxy(self)
         self.proxy.setSourceModel(VmTableModel(self))

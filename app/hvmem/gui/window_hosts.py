@@ -1,4 +1,5 @@
-"""The main window's hosts: adding, polling, pausing, disconnecting, switching.
+"""The main window's hosts: adding, polling, pausing, disconnecting, switching, and
+asking for the passwords of saved hosts the keyring could not give.
 
 `HostsMixin` is the part of `MainWindow` that deals with its hosts, each a `HostView`
 with its own session, runner and poller. It is kept apart so that each file stays
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from hvmem.errors import HvmemError
+from hvmem.errors import ErrorKind, HvmemError
 from hvmem.gui.host_view import HostView
+from hvmem.gui.poller import PollState
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.vm_table import VmTableModel
@@ -21,6 +23,9 @@ from hvmem.model import Inventory
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from hvmem.gui.connect_dialog import ConnectDialog
+    from hvmem.gui.startup import PasswordRequest
+
     from hvmem.gui.host_memory_bar import HostMemoryBar
     from hvmem.gui.hosts_pane import HostsPane
     from hvmem.gui.settings_store import GuiSettings
@@ -28,6 +33,9 @@ if TYPE_CHECKING:
     from hvmem.gui.window_actions import WindowActions
 
 log = logging.getLogger("hvmem.gui")
+
+# Failures that asking again cannot cure: the automatic refresh of that host stops.
+STOP_POLLING_ON = frozenset({ErrorKind.AUTH, ErrorKind.TLS, ErrorKind.CONFIG})
 
 
 class HostsMixin:
@@ -45,6 +53,8 @@ class HostsMixin:
         proxy: VmSortProxy
         window_actions: WindowActions
         _closing: list[HostView]
+        _password_requests: list[PasswordRequest]
+        _asking: ConnectDialog | None
         host_memory_label: HostMemoryBar
 
         def _show_current(self) -> None: ...
@@ -150,7 +160,29 @@ class HostsMixin:
         """A failed poll shows as the host's state, never as a box."""
         self._show_poll_state()
 
+    def ask_for_passwords(self, requests: list[PasswordRequest]) -> None:
+        """Open Connect to Server for each saved host that needs a password, one after
+        the other (never a pile of dialogs at once)."""
+        self._password_requests.extend(requests)
+        if self._asking is None:
+            self._ask_next_password()
+
+    def _ask_next_password(self) -> None:
+        from hvmem.gui.connect_dialog import open_connect_dialog
+
+        if not self._password_requests:
+            self._asking = None
+            return
+        request = self._password_requests.pop(0)
+        log.info("asking for the password of %s: %s", request.host.display_name,
+                 request.reason)
+        self._asking = open_connect_dialog(self, request)  # type: ignore[arg-type]
+        self._asking.finished.connect(lambda _code: self._ask_next_password())
+
     def _on_host_inventory(self, host: HostView) -> None:
+        if (host.poller.paused and not self.paused and self.started
+                and host in self.hosts):
+            host.poller.resume()  # answering again after a stop for its credentials
         if host is self.current_host:
             self._show_selected()
             self.host_memory_label.show_inventory(host.inventory)
@@ -160,8 +192,15 @@ class HostsMixin:
         if host not in self.hosts:
             return
         error = host.last_error
-        reason = "\n\n".join(p for p in (str(error), error.details) if p) if error else ""
+        if (error is not None and error.kind in STOP_POLLING_ON
+                and host.state is PollState.FAILING and self.started):
+            # Asking again with refused credentials only risks locking the account
+            # (F06); Refresh tries once more when the user has fixed the cause.
+            log.info("%s: automatic refresh stopped after %s", host.name, error.kind)
+            host.poller.pause()
+        reason = "\n\n".join(p for p in (str(error), error.details, error.hint)
+                             if p) if error else ""
         self.hosts_pane.set_state(self.hosts.index(host), host.name, host.state, reason,
-                                  host.session.simulated)
+                                  host.session.simulated, error.kind if error else None)
         if host is self.current_host:
             self._show_poll_state()
