@@ -12,9 +12,12 @@ from fractions import Fraction
 
 _MB_PER_UNIT = {"mb": 1, "gb": 1024, "tb": 1024 * 1024}
 
-# A plain decimal number, then an optional unit; spaces around and between are allowed.
+# A plain decimal number in the digits 0-9, then an optional unit; spaces around and
+# between are allowed. Not "\d": it would also take "९९" or "４０９６" and turn them into
+# a number the user never saw written that way.
 _SIZE = re.compile(
-    r"^\s*(?P<number>[+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*(?P<unit>[a-z]*)\s*$", re.IGNORECASE
+    r"^\s*(?P<number>[+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+)\s*(?P<unit>[a-z]*)\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -32,6 +35,9 @@ def parse_size_mb(text: str) -> int:
             the message says which and shows what was typed.
     """
     match = _SIZE.match(text)
+    if match is None and any(char.isdigit() and not char.isascii() for char in text):
+        raise ValueError(f"{text.strip()!r} uses digits other than 0-9; write the size "
+                         "with the digits 0-9, such as 4096 or 4GB")
     if match is None:
         raise ValueError(
             f"{text.strip()!r} is not a memory size; write MB or use a unit, "

@@ -20,6 +20,7 @@ from hvmem.errors import ErrorKind, HvmemError
 from hvmem.model import MemorySettings
 from hvmem.sim.host import GuestInfo, SimHost, SimVm
 from hvmem.sim.living import target_mb
+from hvmem.sim.messages import ENGLISH
 from hvmem.sim.rules import STATE_VALUES, VmFacts, check_values, holds_memory
 
 log = logging.getLogger("hvmem.sim")
@@ -37,6 +38,8 @@ _VALUE_PROBLEMS = {
     "weight-range": "is outside 0..100",
     "gpu-startup-min": "must equal startup_mb ({limit}) with a GPU partition",
 }
+_TOP_KEYS = {"host", "vms", "seed"}
+_HOST_KEYS = {"name", "total_mb", "reserve_mb", "locale", "texts", "seed", "living"}
 _GUEST_KEYS = {"os": str, "hot_add": bool, "hot_remove": bool, "in_use_mb": int}
 _VM_KEYS = {
     "name": str, "state": str, "generation": int, "version": str, "dynamic_memory": bool,
@@ -83,9 +86,15 @@ def load_scenario(name_or_path: str, *, seed: int | None = None) -> SimHost:
     """
     path = _resolve(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        # utf-8-sig: Notepad and PowerShell 5.1 write a BOM in front (F04).
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path.name}: not UTF-8 text (byte {exc.start}: "
+                            f"{raw[exc.start:exc.start + 1]!r})") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -112,7 +121,9 @@ def _resolve(name_or_path: str) -> Path:
 def host_from_data(data: Any, *, seed: int | None = None) -> SimHost:
     """A SimHost from already parsed scenario data (validated like a file)."""
     _expect(data, dict, "scenario")
+    _check_keys(data, _TOP_KEYS, "")
     host = _field(data, "host", dict, "")
+    _check_keys(host, _HOST_KEYS, "host")
     name = _field(host, "name", str, "host")
     total = _positive(_field(host, "total_mb", int, "host"), "host.total_mb")
     reserve = _field(host, "reserve_mb", int, "host")
@@ -121,6 +132,7 @@ def host_from_data(data: Any, *, seed: int | None = None) -> SimHost:
         raise ScenarioError(f"host.reserve_mb: {reserve} is not between 0 and total_mb")
     texts = host.get("texts", {})
     _expect(texts, dict, "host.texts")
+    _check_keys(texts, set(ENGLISH), "host.texts")
     for key, value in texts.items():
         _expect(value, str, f"host.texts.{key}")
     own_seed = host.get("seed", data.get("seed", 0))
@@ -140,10 +152,16 @@ def host_from_data(data: Any, *, seed: int | None = None) -> SimHost:
 
 def _vm_from_data(item: Any, where: str) -> SimVm:
     _expect(item, dict, where)
+    _check_keys(item, set(_VM_KEYS) | set(_VM_OPTIONAL), where)
     values = {key: _field(item, key, kind, where) for key, kind in _VM_KEYS.items()}
     for key, kind in _VM_OPTIONAL.items():
         if key in item:
             values[key] = _field(item, key, kind, where)
+    if not values["name"].strip():
+        raise ScenarioError(f"{where}.name: {values['name']!r} is empty")
+    for key in ("uptime_s", "demand_mb"):
+        if key in values:
+            _positive(values[key], f"{where}.{key}", allow_zero=True)
     state = values["state"]
     if state not in STATE_VALUES:
         raise ScenarioError(f"{where}.state: {state!r} is not a Get-VM state name")
@@ -168,6 +186,7 @@ def _vm_from_data(item: Any, where: str) -> SimVm:
 
 
 def _guest_from_data(data: dict[str, Any], where: str) -> GuestInfo:
+    _check_keys(data, set(_GUEST_KEYS), where)
     values = {key: _field(data, key, kind, where) for key, kind in _GUEST_KEYS.items()}
     _positive(values["in_use_mb"], f"{where}.in_use_mb", allow_zero=True)
     return GuestInfo(**values)
@@ -237,6 +256,14 @@ def _check_fits(vms: list[SimVm], usable_mb: int) -> None:
     if held > usable_mb:
         raise ScenarioError(f"vms: running VMs hold {held} MB, more than the host's "
                             f"{usable_mb} MB (total_mb - reserve_mb)")
+
+
+def _check_keys(data: dict[str, Any], known: set[str], where: str) -> None:
+    # A misspelt key would otherwise be ignored and its default used without a word.
+    for key in data:
+        if key not in known:
+            path = f"{where}.{key}" if where else key
+            raise ScenarioError(f"{path}: unknown key (known: {', '.join(sorted(known))})")
 
 
 def _field(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
