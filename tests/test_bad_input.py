@@ -135,6 +135,7 @@ def test_a_scenario_with_a_bom_loads(tmp_path: Path) -> None:  # F04: Notepad's 
 
 def test_a_scenario_not_in_utf8_is_named(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
-    path.write_bytes(json.dumps(first_vm(name="Café"), ensure_ascii=False).encode("cp1252"))
+    text = json.dumps(first_vm(name="Café"), ensure_ascii=False)
+    path.write_bytes(text.encode("cp1252"))
     with pytest.raises(ScenarioError, match="not UTF-8 text"):
         load_scenario(str(path))

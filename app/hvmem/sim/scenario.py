@@ -263,7 +263,8 @@ def _check_keys(data: dict[str, Any], known: set[str], where: str) -> None:
     for key in data:
         if key not in known:
             path = f"{where}.{key}" if where else key
-            raise ScenarioError(f"{path}: unknown key (known: {', '.join(sorted(known))})")
+            known_keys = ", ".join(sorted(known))
+            raise ScenarioError(f"{path}: unknown key (known: {known_keys})")
 
 
 def _field(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
