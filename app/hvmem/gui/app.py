@@ -2,9 +2,9 @@
 
 It opens the host given (`hvmem --host URL`), else the saved hosts (see `startup`), and
 only with no host given or saved (or with `--demo`) the built-in demo host, a simulated
-Hyper-V host behind a real WinRM endpoint on loopback, saying so in the title. Whatever fails
-at start is told in a sentence (on stderr, and in a box when Qt is up), never as a
-traceback; the traceback goes to the log.
+Hyper-V host behind a real WinRM endpoint on loopback, saying so in the title.
+Whatever fails at start is told in a sentence (on stderr, and in a box when Qt is up),
+never as a traceback; the traceback goes to the log.
 """
 
 from __future__ import annotations

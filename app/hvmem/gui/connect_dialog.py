@@ -152,8 +152,8 @@ class ConnectDialog(QDialog):
         # constraint makes the dialog grow to it instead of clipping them.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.setMinimumWidth(460)
-        for widget in (self.reason, where, who, trust, self.advanced, self.save_box, self.problem,
-                       self.buttons):
+        for widget in (self.reason, where, who, trust, self.advanced, self.save_box,
+                       self.problem, self.buttons):
             layout.addWidget(widget)
 
     def _build_advanced(self) -> QGroupBox:

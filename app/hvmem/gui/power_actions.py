@@ -1,4 +1,4 @@
-"""Start, Shut Down, Turn Off and Save for the selected VM, as Hyper-V Manager offers them.
+"""Start, Shut Down, Turn Off and Save for the selected VM, as in Hyper-V Manager.
 
 `PowerActions` drives the four actions `WindowActions` makes: it enables them by the
 selected VM's state name (never by its Status text, which is in the host's language),
@@ -132,7 +132,8 @@ class PowerActions(QObject):
             fit = start_fit(vm, host.inventory.host)
             if not fit.fits:
                 self._ask(host, vm, action, ResultMessage(
-                    f"Start {vm.name}", f"{vm.name} may not fit in the host's free memory",
+                    f"Start {vm.name}",
+                    f"{vm.name} may not fit in the host's free memory",
                     f"{fit.message}\nHyper-V will refuse the start if the memory is not "
                     "free when it tries.", severity="warning"), START_ANYWAY_CHOICES)
                 return
