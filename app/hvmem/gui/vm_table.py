@@ -2,10 +2,16 @@
 
 `VmTableModel.update` compares a fresh inventory with the rows it has, by VM Id, and
 emits `dataChanged` for the cells that changed, inserts rows for new VMs and removes
-rows for VMs that are gone. It never resets, so the view keeps its selection, scroll
-position and sort order through every refresh. Texts (State, Status, Memory Status) are
-shown as the host gave them; sorting uses numbers (MB, seconds, percent) through
-`SORT_ROLE`.
+rows for VMs that are gone. It never resets or lays out, so the view keeps its
+selection, scroll position and sort order through every refresh. Texts (State, Status,
+Memory Status) are shown as the host gave them; sorting uses numbers (MB, seconds,
+percent) through `SORT_ROLE`.
+
+A 200-VM host changes a few hundred cells a refresh, and all of it runs in the GUI
+thread, so the model works out each row's texts and sort keys once per change, and
+`VmSortProxy` compares precomputed ranks and, when the sort column changed, sorts once
+per refresh instead of moving rows one `dataChanged` at a time
+(`benchmarks/gui_stall.py` measures it).
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 
 from hvmem.gui.theme import state_icon
@@ -31,7 +39,15 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 VM_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _Index = QModelIndex | QPersistentModelIndex
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+# Plain ints: `data` runs for every role of every painted cell, and comparing with an
+# enum member costs several times more than with an int.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_SORT = int(SORT_ROLE)
+_VM_ID = int(VM_ID_ROLE)
+_ROLES_SERVED = frozenset((_DISPLAY, _DECORATION, _ALIGNMENT, _SORT, _VM_ID))
 
 
 def format_uptime(seconds: int) -> str:
@@ -89,15 +105,65 @@ def _version_key(vm: VmSnapshot) -> str:
     return ".".join(part.zfill(6) for part in vm.version.split("."))
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One VM with its cells worked out once: what each column shows and sorts by."""
+
+    vm: VmSnapshot
+    texts: tuple[str, ...]
+    keys: tuple[Any, ...]
+
+
+def _row(vm: VmSnapshot) -> _Row:
+    return _Row(vm, tuple(column.text(vm) for column in COLUMNS),
+                tuple(column.key(vm) for column in COLUMNS))
+
+
+def changed_columns(old: _Row, new: _Row) -> list[int]:
+    """The columns whose text, sort key or (for Name, its icon) differ."""
+    changed = [number for number in range(len(COLUMNS))
+               if old.texts[number] != new.texts[number]
+               or old.keys[number] != new.keys[number]]
+    # The Name cell carries the state icon too.
+    if old.vm.state != new.vm.state and 0 not in changed:
+        changed.insert(0, 0)
+    return changed
+
+
+def column_runs(columns: list[int]) -> tuple[tuple[int, int], ...]:
+    """Sorted column numbers as (first, last) runs of neighbours: [2, 3, 6] -> 2-3, 6."""
+    runs: list[tuple[int, int]] = []
+    for number in columns:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return tuple(runs)
+
+
 class VmTableModel(QAbstractTableModel):
-    """The VMs of one host, one row each, kept in arrival order (the proxy sorts)."""
+    """The VMs of one host, one row each, kept in arrival order (the proxy sorts).
+
+    Each row keeps its cells' texts and sort keys, worked out once per change of the
+    VM, so painting and sorting never format figures again.
+
+    Signals:
+        cells_changing(object): a refresh is about to announce changed cells; the set
+            of column numbers that changed.
+        cells_changed(object): it has (the same set).
+    """
+
+    cells_changing = Signal(object)
+    cells_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._vms: list[VmSnapshot] = []
+        self._rows: list[_Row] = []
+        self._row_by_id: dict[str, int] = {}
+        self._ranks: dict[int, list[int]] = {}
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._vms)
+        return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -110,66 +176,120 @@ class VmTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES_SERVED or not index.isValid():
             return None
-        vm = self._vms[index.row()]
-        column = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(vm)
-        if role == SORT_ROLE:
-            return column.key(vm)
-        if role == VM_ID_ROLE:
-            return vm.id
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(_RIGHT.value)
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
-            return state_icon(vm.state)
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == _DISPLAY:
+            return row.texts[column]
+        if role == _SORT:
+            return row.keys[column]
+        if role == _VM_ID:
+            return row.vm.id
+        if role == _ALIGNMENT:
+            return _RIGHT if COLUMNS[column].numeric else None
+        if column == 0:  # the decoration: the Name cell's state icon
+            return state_icon(row.vm.state)
         return None
 
+    def sort_key(self, row: int, column: int) -> Any:
+        """What the cell sorts by."""
+        return self._rows[row].keys[column]
+
+    def sort_ranks(self, column: int) -> list[int]:
+        """Each row's place when sorted by `column`, then by name, then by arrival.
+
+        Worked out once per change of the rows (Python's sort on the keys), so that
+        each of the proxy's hundreds of comparisons is two list lookups.
+        """
+        ranks = self._ranks.get(column)
+        if ranks is None:
+            rows = self._rows
+            order = sorted(range(len(rows)),
+                           key=lambda number: (rows[number].keys[column],
+                                               rows[number].keys[0]))
+            ranks = [0] * len(rows)
+            for place, number in enumerate(order):
+                ranks[number] = place
+            self._ranks[column] = ranks
+        return ranks
+
     def vm_at(self, row: int) -> VmSnapshot:
-        return self._vms[row]
+        return self._rows[row].vm
 
     def vm(self, vm_id: str) -> VmSnapshot | None:
         row = self.row_of(vm_id)
-        return None if row is None else self._vms[row]
+        return None if row is None else self._rows[row].vm
 
     def row_of(self, vm_id: str) -> int | None:
-        wanted = vm_id.lower()
-        return next((row for row, vm in enumerate(self._vms) if vm.id == wanted), None)
+        return self._row_by_id.get(vm_id.lower())
 
     def update(self, inventory: Inventory) -> None:
-        """Bring the rows in line with `inventory`, in place, by VM Id."""
+        """Bring the rows in line with `inventory`, in place, by VM Id.
+
+        Only changed cells are announced: one `dataChanged` per run of neighbouring
+        changed columns, shared by neighbouring rows whose runs are the same, between
+        `cells_changing` and `cells_changed`. Gone VMs are removed, new ones appended.
+        """
         fresh = {vm.id: vm for vm in inventory.vms}
+        self._remove_gone(fresh)
 
-        for row in range(len(self._vms) - 1, -1, -1):
-            if self._vms[row].id not in fresh:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._vms[row]
-                self.endRemoveRows()
-
-        for row, old in enumerate(self._vms):
-            new = fresh.pop(old.id)
-            if new != old:
-                self._vms[row] = new
-                self._emit_changed_cells(row, old, new)
+        changes: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+        for number, old in enumerate(self._rows):
+            new_vm = fresh.pop(old.vm.id)
+            if new_vm == old.vm:
+                continue
+            new = _row(new_vm)
+            self._rows[number] = new
+            self._ranks.clear()
+            runs = column_runs(changed_columns(old, new))
+            if runs:
+                changes.append((number, runs))
+        self._announce(changes)
 
         if fresh:
-            first = len(self._vms)
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self._vms.extend(vm for vm in inventory.vms if vm.id in fresh)
+            self._rows.extend(_row(vm) for vm in inventory.vms if vm.id in fresh)
+            self._index_rows()
             self.endInsertRows()
 
-    def _emit_changed_cells(self, row: int, old: VmSnapshot, new: VmSnapshot) -> None:
-        for number, column in enumerate(COLUMNS):
-            changed = (column.text(old) != column.text(new)
-                       or column.key(old) != column.key(new))
-            # The Name cell carries the state icon too.
-            if changed or (number == 0 and old.state != new.state):
-                cell = self.index(row, number)
+    def _remove_gone(self, fresh: dict[str, VmSnapshot]) -> None:
+        gone = [number for number, row in enumerate(self._rows) if row.vm.id not in fresh]
+        # From the bottom, so the numbers still to remove stay valid.
+        for number in reversed(gone):
+            self.beginRemoveRows(QModelIndex(), number, number)
+            del self._rows[number]
+            self._index_rows()
+            self.endRemoveRows()
+
+    def _index_rows(self) -> None:
+        self._ranks.clear()
+        self._row_by_id = {row.vm.id: number for number, row in enumerate(self._rows)}
+
+    def _announce(self, changes: list[tuple[int, tuple[tuple[int, int], ...]]]) -> None:
+        """One `dataChanged` per column run per block of adjacent rows alike."""
+        if not changes:
+            return
+
+        # A sorted proxy may hold its sorting through the batch and sort once.
+        columns = {column for _row, runs in changes for first, last in runs
+                   for column in range(first, last + 1)}
+        self.cells_changing.emit(columns)
+        block_start = 0
+        for position, (number, runs) in enumerate(changes):
+            following = changes[position + 1] if position + 1 < len(changes) else None
+            if following is not None and following == (number + 1, runs):
+                continue
+            first_row = changes[block_start][0]
+            for first_column, last_column in runs:
                 roles = [Qt.ItemDataRole.DisplayRole, SORT_ROLE]
-                if number == 0:
+                if first_column == 0:
                     roles.append(Qt.ItemDataRole.DecorationRole)
-                self.dataChanged.emit(cell, cell, roles)
+                self.dataChanged.emit(self.index(first_row, first_column),
+                                      self.index(number, last_column), roles)
+            block_start = position + 1
+        self.cells_changed.emit(columns)
 
 
 class VmSortProxy(QSortFilterProxyModel):
@@ -181,15 +301,51 @@ class VmSortProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
         self.name_filter = ""
+        self._vms: VmTableModel | None = None
+        self._held = False
+
+    def setSourceModel(self, model: QAbstractItemModel) -> None:
+        old = self.sourceModel()
+        if isinstance(old, VmTableModel):
+            old.cells_changing.disconnect(self._hold_sorting)
+            old.cells_changed.disconnect(self._resume_sorting)
+        self._vms = model if isinstance(model, VmTableModel) else None
+        super().setSourceModel(model)
+        if isinstance(model, VmTableModel):
+            model.cells_changing.connect(self._hold_sorting)
+            model.cells_changed.connect(self._resume_sorting)
+
+    def _hold_sorting(self, columns: set[int]) -> None:
+        # Qt checks every row of every dataChanged against its neighbours, whatever the
+        # column, and moves rows one emit at a time. When the sort column changed, hold
+        # dynamic sorting through the batch (changed cells are only passed on) and sort
+        # once after; otherwise nothing can move and the checks are cheap (ranks).
+        if self.sortColumn() in columns:
+            self._held = True
+            self.setDynamicSortFilter(False)
+
+    def _resume_sorting(self, columns: set[int]) -> None:
+        if not self._held:
+            return
+
+        # Dynamic sorting back on sorts once: one layoutChanged, which keeps the
+        # selection through persistent indexes.
+        self._held = False
+        self.setDynamicSortFilter(True)
+        if 0 in columns and self.name_filter:
+            self._refilter(self.name_filter)
 
     def set_name_filter(self, text: str) -> None:
         """Show only VMs whose name contains `text` (case-insensitive); "" shows all."""
+        self._refilter(text.strip().casefold())
+
+    def _refilter(self, name_filter: str) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
-            self.name_filter = text.strip().casefold()
+            self.name_filter = name_filter
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self.name_filter = text.strip().casefold()
+            self.name_filter = name_filter
             self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
@@ -199,11 +355,9 @@ class VmSortProxy(QSortFilterProxyModel):
         return self.name_filter in str(name).casefold()
 
     def lessThan(self, left: _Index, right: _Index) -> bool:
-        left_key = left.data(SORT_ROLE)
-        right_key = right.data(SORT_ROLE)
-        if left_key != right_key:
-            return bool(left_key < right_key)
-        # Equal keys: fall back to the name, so equal rows keep a stable order.
-        left_name = left.sibling(left.row(), 0).data(SORT_ROLE)
-        right_name = right.sibling(right.row(), 0).data(SORT_ROLE)
-        return bool(left_name < right_name)
+        if self._vms is None:
+            return bool(super().lessThan(left, right))
+        # Ranks straight from the model: going through index.data() would cross into
+        # Qt and back twice per comparison, and a re-sort makes hundreds of them.
+        ranks = self._vms.sort_ranks(left.column())
+        return ranks[left.row()] < ranks[right.row()]
