@@ -9,9 +9,8 @@ percent) through `SORT_ROLE`.
 
 A 200-VM host changes a few hundred cells a refresh, and all of it runs in the GUI
 thread, so the model works out each row's texts and sort keys once per change, and
-`VmSortProxy` compares precomputed ranks and, when the sort column changed, sorts once
-per refresh instead of moving rows one `dataChanged` at a time
-(`benchmarks/gui_stall.py` measures it).
+`VmSortProxy` compares ranks the model precomputes instead of asking `data()` twice per
+comparison (`benchmarks/gui_stall.py` measures it).
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    Signal,
 )
 
 from hvmem.gui.theme import state_icon
@@ -146,15 +144,7 @@ class VmTableModel(QAbstractTableModel):
 
     Each row keeps its cells' texts and sort keys, worked out once per change of the
     VM, so painting and sorting never format figures again.
-
-    Signals:
-        cells_changing(object): a refresh is about to announce changed cells; the set
-            of column numbers that changed.
-        cells_changed(object): it has (the same set).
     """
-
-    cells_changing = Signal(object)
-    cells_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -228,8 +218,7 @@ class VmTableModel(QAbstractTableModel):
         """Bring the rows in line with `inventory`, in place, by VM Id.
 
         Only changed cells are announced: one `dataChanged` per run of neighbouring
-        changed columns, shared by neighbouring rows whose runs are the same, between
-        `cells_changing` and `cells_changed`. Gone VMs are removed, new ones appended.
+        changed columns, shared by neighbouring rows whose runs are the same. Gone VMs are removed, new ones appended.
         """
         fresh = {vm.id: vm for vm in inventory.vms}
         self._remove_gone(fresh)
@@ -269,13 +258,6 @@ class VmTableModel(QAbstractTableModel):
 
     def _announce(self, changes: list[tuple[int, tuple[tuple[int, int], ...]]]) -> None:
         """One `dataChanged` per column run per block of adjacent rows alike."""
-        if not changes:
-            return
-
-        # A sorted proxy may hold its sorting through the batch and sort once.
-        columns = {column for _row, runs in changes for first, last in runs
-                   for column in range(first, last + 1)}
-        self.cells_changing.emit(columns)
         block_start = 0
         for position, (number, runs) in enumerate(changes):
             following = changes[position + 1] if position + 1 < len(changes) else None
@@ -289,7 +271,6 @@ class VmTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(first_row, first_column),
                                       self.index(number, last_column), roles)
             block_start = position + 1
-        self.cells_changed.emit(columns)
 
 
 class VmSortProxy(QSortFilterProxyModel):
@@ -302,50 +283,19 @@ class VmSortProxy(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
         self.name_filter = ""
         self._vms: VmTableModel | None = None
-        self._held = False
 
     def setSourceModel(self, model: QAbstractItemModel) -> None:
-        old = self.sourceModel()
-        if isinstance(old, VmTableModel):
-            old.cells_changing.disconnect(self._hold_sorting)
-            old.cells_changed.disconnect(self._resume_sorting)
         self._vms = model if isinstance(model, VmTableModel) else None
         super().setSourceModel(model)
-        if isinstance(model, VmTableModel):
-            model.cells_changing.connect(self._hold_sorting)
-            model.cells_changed.connect(self._resume_sorting)
-
-    def _hold_sorting(self, columns: set[int]) -> None:
-        # Qt checks every row of every dataChanged against its neighbours, whatever the
-        # column, and moves rows one emit at a time. When the sort column changed, hold
-        # dynamic sorting through the batch (changed cells are only passed on) and sort
-        # once after; otherwise nothing can move and the checks are cheap (ranks).
-        if self.sortColumn() in columns:
-            self._held = True
-            self.setDynamicSortFilter(False)
-
-    def _resume_sorting(self, columns: set[int]) -> None:
-        if not self._held:
-            return
-
-        # Dynamic sorting back on sorts once: one layoutChanged, which keeps the
-        # selection through persistent indexes.
-        self._held = False
-        self.setDynamicSortFilter(True)
-        if 0 in columns and self.name_filter:
-            self._refilter(self.name_filter)
 
     def set_name_filter(self, text: str) -> None:
         """Show only VMs whose name contains `text` (case-insensitive); "" shows all."""
-        self._refilter(text.strip().casefold())
-
-    def _refilter(self, name_filter: str) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
-            self.name_filter = name_filter
+            self.name_filter = text.strip().casefold()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self.name_filter = name_filter
+            self.name_filter = text.strip().casefold()
             self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
@@ -361,3 +311,4 @@ class VmSortProxy(QSortFilterProxyModel):
         # Qt and back twice per comparison, and a re-sort makes hundreds of them.
         ranks = self._vms.sort_ranks(left.column())
         return ranks[left.row()] < ranks[right.row()]
+
