@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,6 +64,20 @@ _COLUMN_WIDTHS = (("Name", 130), ("State", 68), ("CPU Usage", 76),
 def format_clock(at: float) -> str:
     """The local time of day of `at` (seconds since the epoch)."""
     return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+class VmTableView(QTableView):
+    """The VM table's view: a VM that leaves the host takes its selection with it."""
+
+    def rowsAboutToBeRemoved(self, parent: QModelIndex | QPersistentModelIndex,
+                             start: int, end: int) -> None:
+        # In single selection, Qt makes the next row current and selected when the
+        # current one is removed, so Save or Shut Down (which ask nothing) would act on
+        # a VM the user never chose. Nothing is selected instead.
+        current = self.currentIndex()
+        if current.isValid() and not parent.isValid() and start <= current.row() <= end:
+            self.selectionModel().clear()
+        super().rowsAboutToBeRemoved(parent, start, end)
 
 
 class MainWindow(HostsMixin, QMainWindow):
@@ -162,7 +176,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self.setCentralWidget(self.panes)
 
     def _build_table(self) -> None:
-        self.table = QTableView()
+        self.table = VmTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COLUMN_INDEX["Name"], Qt.SortOrder.AscendingOrder)
