@@ -279,7 +279,20 @@ def test_decrease_below_guest_use_warns() -> None:
 
     assert warnings(findings) == {"guest-in-use"}
     assert "The guest is using about 3000 MB" in findings[0].message
-    assert "can only remove what it does not use" in findings[0].message
+    assert "removes only memory the guest does not use" in findings[0].message
+
+
+def test_when_nothing_can_move_the_warning_says_so() -> None:
+    """After a partial result the host has nothing free; "about 0 MB" read as nonsense."""
+    full = replace(HOST, available_mb=1)
+    vm = make_vm("Running", STATIC, demand_mb=4096)
+
+    grow = check(vm, MemoryChange(startup_mb=8192), full)[0].message
+    shrink = check(vm, MemoryChange(startup_mb=2048), full)[0].message
+
+    assert grow.endswith("so Hyper-V is likely to add nothing, and the VM would keep "
+                         "its 4096 MB")
+    assert shrink.endswith("so it is likely to remove nothing")
 
 
 def test_warnings_need_the_host_and_no_errors() -> None:

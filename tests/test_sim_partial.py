@@ -32,7 +32,7 @@ def test_partial_add_reaches_the_free_memory_rounded_down_to_2mb() -> None:
     assert result.host_errors[0].error_id.startswith("OutOfMemory,")
     assert result.host_errors[0].hresult == 0x8007000E
     assert [w.rule for w in result.warnings] == ["host-free-memory"]
-    assert "likely to add only about 242 MB, leaving the VM with about 6386 MB" in (
+    assert "likely to add only about 242 MB: the VM would end up with about 6386 MB" in (
         result.warnings[0].message)
     assert result.summary().startswith("Asked for 8192 MB; the VM has 6386 MB now.")
 
@@ -44,9 +44,9 @@ def test_partial_remove_stops_at_what_the_guest_uses_rounded_up_to_2mb() -> None
     assert (result.assigned_after_mb, result.has_value("startup_mb")) == (5902, 5902)
     assert result.host_errors[0].error_id.startswith("OperationFailed,")
     assert [w.rule for w in result.warnings] == ["guest-in-use"]
-    assert ("The guest is using about 5901 MB; Hyper-V can only remove what it does "
-            "not use, so it is likely to remove only about 242 MB, leaving the VM with "
-            "about 5902 MB of the 4096 MB asked for") == result.warnings[0].message
+    assert ("The guest is using about 5901 MB, and Hyper-V removes only memory the guest "
+            "does not use, so it is likely to remove only about 242 MB: the VM would keep "
+            "about 5902 MB instead of the 4096 MB asked for") == result.warnings[0].message
     assert result.summary().startswith("Asked for 4096 MB; the VM has 5902 MB now.")
 
 

@@ -393,20 +393,31 @@ def _host_warnings(
 
     if is_runtime_resize(vm):
         if wanted - vm.assigned_mb > free:
+            if free_even == 0:
+                outcome = (f"Hyper-V is likely to add nothing, and the VM would keep "
+                           f"its {format_mb(vm.assigned_mb)}")
+            else:
+                outcome = (f"Hyper-V is likely to add only about {format_mb(free_even)}: "
+                           f"the VM would end up with about "
+                           f"{format_mb(vm.assigned_mb + free_even)} instead of the "
+                           f"{format_mb(wanted)} asked for")
             return [Finding(
                 "host-free-memory", "warning", "startup_mb",
-                f"The host has about {format_mb(free)} free; Hyper-V is likely to add "
-                f"only about {format_mb(free_even)}, leaving the VM with about "
-                f"{format_mb(vm.assigned_mb + free_even)} of {format_mb(wanted)}",
+                f"The host has about {format_mb(free)} free, so {outcome}",
             )]
         if wanted < vm.assigned_mb and wanted < vm.demand_mb:
             kept = min(vm.demand_mb + vm.demand_mb % 2, vm.assigned_mb)
+            if kept >= vm.assigned_mb:
+                outcome = "it is likely to remove nothing"
+            else:
+                outcome = (f"it is likely to remove only about "
+                           f"{format_mb(vm.assigned_mb - kept)}: the VM would keep about "
+                           f"{format_mb(kept)} instead of the {format_mb(wanted)} "
+                           "asked for")
             return [Finding(
                 "guest-in-use", "warning", "startup_mb",
-                f"The guest is using about {format_mb(vm.demand_mb)}; Hyper-V can only "
-                "remove what it does not use, so it is likely to remove only about "
-                f"{format_mb(vm.assigned_mb - kept)}, leaving the VM with about "
-                f"{format_mb(kept)} of the {format_mb(wanted)} asked for",
+                f"The guest is using about {format_mb(vm.demand_mb)}, and Hyper-V removes "
+                f"only memory the guest does not use, so {outcome}",
             )]
     elif vm.state == "Off" and wanted > free:
         return [Finding(
