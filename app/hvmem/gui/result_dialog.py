@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from hvmem.errors import HvmemError, format_records
+from hvmem.errors import ErrorKind, HvmemError, format_records
 from hvmem.model import MemorySettings, VmSnapshot
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
             summary = f"The change to {vm_name} was not sent: it breaks a memory rule"
             lines = [f"You asked for: {asked}."]
         case "refused":
-            summary = f"Hyper-V refused the change to {vm_name}'s memory"
+            summary = _refused_summary(result, vm_name)
             lines = [f"You asked for: {asked}.", f"The VM still has: {now}."]
         case "conflict":
             summary = (f"{vm_name} changed on the host since it was read; "
@@ -155,6 +155,15 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
         lines.append("Keep what was achieved, try the same change again, or go back "
                      "to the values before the change.")
     return ResultMessage(title, summary, "\n".join(lines), details, "error")
+
+
+def _refused_summary(result: ApplyResult, vm_name: str) -> str:
+    """Hyper-V's refusal, or the failure that stopped the change before Hyper-V saw
+    it (refused credentials, no rights, an untrusted certificate...)."""
+    error = result.error
+    if result.host_errors or error is None or error.kind is ErrorKind.HOST:
+        return f"Hyper-V refused the change to {vm_name}'s memory"
+    return f"The change to {vm_name}'s memory was not made. {error.summary}"
 
 
 def _moved_names(result: ApplyResult) -> tuple[str, ...]:
