@@ -18,7 +18,10 @@ def open_dialog(window: Any, qtbot: Any, name: str) -> Any:
     vm = vm_named(window.inventory, name)
     window.select_vm(vm.id)
     qtbot.keyClick(window.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    return window.dialogs[vm.id]
+    dialog = window.dialogs[vm.id]
+    dialog.activateWindow()  # offscreen windows do not take focus on their own
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=2_000)
+    return dialog
 
 
 def type_into(qtbot: Any, spin: Any, text: str) -> None:
@@ -109,3 +112,21 @@ def test_refused_credentials_at_apply_are_not_called_a_hyperv_refusal(
     assert "credentials were rejected" in shown.message.summary
     assert "user 'demo'" in shown.message.details
     assert dialog.page.startup_spin.text() == "6144"  # nothing typed is lost
+
+
+def test_a_size_typed_or_pasted_with_a_unit_is_taken(demo_window: Any,
+                                                     qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    dialog = open_dialog(demo_window, qtbot, "build-off")
+    page = dialog.page
+    type_into(qtbot, page.startup_spin, "6GB")
+    assert page.startup_spin.value() == 6144
+    assert page.change().as_dict() == {"startup_mb": 6144}
+
+    QApplication.clipboard().setText("1.5 gb")
+    type_into(qtbot, page.startup_spin, "")
+    qtbot.keyClick(page.startup_spin, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert page.startup_spin.value() == 1536
+    qtbot.keyClick(page.startup_spin, Qt.Key.Key_Tab)
+    assert page.startup_spin.text() == "1536"  # shown in MB once the field is left

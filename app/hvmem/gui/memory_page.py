@@ -9,7 +9,7 @@ disabled with the reason shown beside them, and every edit is checked with
 not.
 
 All sizes are whole MB in int32 spin boxes (240 TB is 251658240 MB, well inside); bytes
-never enter a Qt widget (F15).
+never enter a Qt widget (F15). A size box also takes a unit, typed or pasted ("4GB").
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import re
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -32,13 +35,55 @@ from PySide6.QtWidgets import (
 from hvmem import rules
 from hvmem.gui.theme import message_style
 from hvmem.model import SETTING_FIELDS, HostSnapshot, MemoryChange, VmSnapshot
-from hvmem.units import format_mb
+from hvmem.units import format_mb, parse_size_mb
 
 log = logging.getLogger("hvmem.gui")
 
 SIZE_MAX_MB = 251_658_240  # 240 TB, the largest bound Hyper-V has; rules narrow it per VM
 # Wider than Hyper-V's 5..2000, so that the rule, not the box, explains the limit.
 BUFFER_MAX = 9999
+
+
+# What a size with a unit looks like while it is still being typed ("4", "1.", "4 G").
+_PARTIAL_SIZE = re.compile(r"^\s*[0-9]*(?:\.[0-9]*)?\s*(?:[mgt]b?)?\s*$", re.IGNORECASE)
+
+
+class SizeSpinBox(QSpinBox):
+    """A size in whole MB that also takes a unit, typed or pasted: "4GB" is 4096.
+
+    Without this, Qt drops the letters one by one ("4GB" becomes 4 MB) and refuses a
+    pasted "4GB" outright, so what the user wrote is lost without a word.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editingFinished.connect(self._show_in_mb)
+
+    def _show_in_mb(self) -> None:
+        # "4GB" stays as typed while the field has the focus, then reads as MB.
+        if self.hasAcceptableInput():
+            self.lineEdit().setText(self.textFromValue(self.value()))
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        state = super().validate(text, pos)
+        plain = state[0] if isinstance(state, tuple) else state
+        if plain == QValidator.State.Acceptable:
+            return QValidator.State.Acceptable, text, pos
+        try:
+            mb = parse_size_mb(text)
+        except ValueError:
+            partial = _PARTIAL_SIZE.match(text) is not None
+            return (QValidator.State.Intermediate if partial
+                    else QValidator.State.Invalid), text, pos
+        if self.minimum() <= mb <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def valueFromText(self, text: str) -> int:
+        try:
+            return parse_size_mb(text)
+        except ValueError:
+            return int(super().valueFromText(text))
 
 
 def _message_label() -> QLabel:
@@ -159,8 +204,9 @@ class MemoryPage(QWidget):
         grid.addWidget(self.weight_value, 1, 3)
         self._add_messages(grid, 2, "weight")
 
-    def _spin(self, name: str, low: int, high: int) -> QSpinBox:
-        spin = QSpinBox()
+    def _spin(self, name: str, low: int, high: int,
+              spin: QSpinBox | None = None) -> QSpinBox:
+        spin = spin or QSpinBox()
         spin.setRange(low, high)
         spin.setMinimumWidth(120)
         spin.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -171,7 +217,7 @@ class MemoryPage(QWidget):
         return spin
 
     def _size_spin(self, name: str) -> QSpinBox:
-        spin = self._spin(name, 0, SIZE_MAX_MB)
+        spin = self._spin(name, 0, SIZE_MAX_MB, SizeSpinBox())
         spin.setSingleStep(2)  # Hyper-V takes memory in 2 MB steps
         return spin
 
