@@ -99,6 +99,7 @@ def test_rejected_sends_nothing_and_keeps_the_reasons() -> None:
     assert result.outcome == "rejected"
     assert [f.rule for f in result.reasons] == ["running-dm-toggle"]
     assert client.sent == []
+    assert result.summary().startswith("Not sent: [running-dm-toggle] ")
     assert "Shut down the VM" in result.summary()
 
 
@@ -161,7 +162,10 @@ def test_host_error_with_memory_moved_is_partial_and_keeps_the_records() -> None
     assert result.outcome == "partial"
     assert result.host_errors == [OOM]
     assert result.summary() == ("Asked for 16384 MB; the VM has 10240 MB now. "
-                                "Hyper-V: Failed to modify device 'Memory'.")
+                                "Hyper-V: Failed to modify device 'Memory'. "
+                                "Not enough memory in the system.")
+    assert [(r.rule, r.field) for r in result.reasons] == [
+        ("host-free-memory", "startup_mb")]
     assert result.to_json()["host_errors"][0]["hresult"] == 0x8007000E
     assert len(client.sent) == 1
 

@@ -103,7 +103,7 @@ MATRIX: list[tuple[str, list[str], int, str, list[str], str]] = [
     ("run-static", ["--maximum", "8192"], REJECTED, "rejected", ["dm-required"], ""),
     ("run-static", ["--buffer", "30"], REJECTED, "rejected", ["dm-required"], ""),
     ("run-static", ["--startup", "4096"], OK, "unchanged", [], ""),
-    ("run-static-busy", ["--startup", "2048"], PARTIAL, "partial", [],
+    ("run-static-busy", ["--startup", "2048"], PARTIAL, "partial", ["guest-in-use"],
      "OperationFailed"),
     ("run-static-v5.0", ["--startup", "6144"], REJECTED, "rejected",
      ["runtime-resize-version"], ""),
@@ -111,8 +111,10 @@ MATRIX: list[tuple[str, list[str], int, str, list[str], str]] = [
     ("run-static-nested", ["--startup", "6144"], REJECTED, "rejected",
      ["runtime-resize-nested"], ""),
     ("run-static-linux", ["--startup", "6144"], OK, "applied", [], ""),
-    ("run-static-linux", ["--startup", "2048"], FAILED, "refused", [], "NotSupported"),
-    ("run-static-2012r2", ["--startup", "6144"], FAILED, "refused", [], "NotSupported"),
+    ("run-static-linux", ["--startup", "2048"], FAILED, "refused",
+     ["guest-no-hot-remove"], "NotSupported"),
+    ("run-static-2012r2", ["--startup", "6144"], FAILED, "refused",
+     ["guest-no-hot-add"], "NotSupported"),
     # Running with Dynamic Memory: Maximum up, Minimum down, buffer, weight.
     ("run-dm", ["--maximum", "16384"], OK, "applied", [], ""),
     ("run-dm", ["--maximum", "4096"], REJECTED, "rejected", ["running-dm-max-lower"],
@@ -134,7 +136,8 @@ MATRIX: list[tuple[str, list[str], int, str, list[str], str]] = [
     ("saved-dm", ["--maximum", "16384"], REJECTED, "rejected", ["state-readonly"], ""),
     ("paused-dm", ["--minimum", "512"], REJECTED, "rejected", ["state-readonly"], ""),
     # Last, since it takes all the host's free memory (rows run in order).
-    ("run-static", ["--startup", "1TB"], PARTIAL, "partial", [], "OutOfMemory"),
+    ("run-static", ["--startup", "1TB"], PARTIAL, "partial", ["host-free-memory"],
+     "OutOfMemory"),
 ]
 
 

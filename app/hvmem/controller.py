@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hvmem import rules
-from hvmem.errors import ErrorKind, HvmemError
+from hvmem.errors import ErrorKind, HostErrorClass, HvmemError, classify_record
 from hvmem.hyperv.client import ConflictError, HostClient, HostOperationError
 from hvmem.hyperv.protocol import ErrorRecord
 from hvmem.model import HostSnapshot, MemoryChange, MemorySettings, VmSnapshot
@@ -105,11 +105,16 @@ class ApplyResult:
         return f"{text} {extra}".strip()
 
     def host_text(self) -> str:
-        """The first line of what the host said, or an empty string."""
+        """What the host said in its first error record, on one line, or ''.
+
+        Hyper-V's first line is usually the generic "Failed to modify device
+        'Memory'."; the reason is in the lines after it, so all of them are kept.
+        """
         for record in self.host_errors:
-            for line in record.message.splitlines():
-                if line.strip():
-                    return line.strip()
+            lines = [line.strip() for line in record.message.splitlines()]
+            text = " ".join(line for line in lines if line)
+            if text:
+                return text
         return ""
 
     def to_json(self) -> dict[str, Any]:
@@ -168,7 +173,7 @@ _SUMMARIES: dict[str, Callable[[ApplyResult], str]] = {
     "unchanged": lambda r: f"{r.vm_name} already has these memory settings; "
                            "nothing was sent.",
     "rejected": lambda r: "Not sent: " + " ".join(
-        _sentence(f.message) for f in r.reasons),
+        f"[{f.rule}] {_sentence(f.message)}" for f in r.reasons),
     "applied": _applied_text,
     "partial": lambda r: _with_host_text(r, " ".join(_mismatches(r))),
     "refused": lambda r: _with_host_text(r, f"Hyper-V did not change {r.vm_name}."),
@@ -236,7 +241,8 @@ def apply(
     wait = runtime and not result.host_errors
     after = _settle(client, vm.id, answered, runtime, wait, settle_timeout,
                     poll_interval, sleep, clock)
-    return result.make(_classify(vm, result, after), after)
+    outcome = _classify(vm, result, after)
+    return result.make(outcome, after, reasons=_host_reasons(result, outcome))
 
 
 class _Result:
@@ -342,3 +348,35 @@ def _classify(before: VmSnapshot, result: _Result, after: VmSnapshot | None) -> 
     if all(has(after, n) == has(before, n) for n in result.asked):
         return "refused"
     return "partial"
+
+
+def _host_reasons(result: _Result, outcome: Outcome) -> list[Finding]:
+    """Why Hyper-V did less than asked, as rule findings, from its error ids only.
+
+    For a runtime resize: a guest that cannot add or remove memory at all (NotSupported),
+    an increase cut short by the host's free memory (OutOfMemory), or a decrease cut
+    short by the guest's own use. Any other refusal is named by Hyper-V's failure class.
+    The host's own text follows, verbatim.
+    """
+    if outcome not in ("partial", "refused") or not result.host_errors:
+        return []
+    said = result.host_errors[0].message.splitlines()
+    text = " ".join(line.strip() for line in said if line.strip())
+    classes = {classify_record(record) for record in result.host_errors}
+
+    resized = result.runtime and result.requested.startup_mb != result.vm.assigned_mb
+    grow = result.requested.startup_mb > result.vm.assigned_mb
+    if resized and HostErrorClass.NOT_SUPPORTED in classes:
+        rule, why = (("guest-no-hot-add", "The guest cannot take memory while it runs.")
+                     if grow else
+                     ("guest-no-hot-remove",
+                      "The guest cannot give memory back while it runs."))
+    elif resized and grow and HostErrorClass.OUT_OF_MEMORY in classes:
+        rule, why = "host-free-memory", "The host did not have enough free memory."
+    elif resized and not grow:
+        rule, why = "guest-in-use", "Hyper-V removes only memory the guest does not use."
+    else:
+        name = min(c.value for c in classes)
+        rule, why = f"host-{name.replace('_', '-')}", "Hyper-V refused it."
+    field = "startup_mb" if resized else None
+    return [Finding(rule, "error", field, f"{why} Hyper-V: {text}")]
