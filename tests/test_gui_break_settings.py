@@ -17,6 +17,8 @@ def vm_named(inventory: Inventory, name: str) -> VmSnapshot:
 def open_dialog(window: Any, qtbot: Any, name: str) -> Any:
     vm = vm_named(window.inventory, name)
     window.select_vm(vm.id)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2_000)
     qtbot.keyClick(window.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     dialog = window.dialogs[vm.id]
     dialog.activateWindow()  # offscreen windows do not take focus on their own
@@ -130,3 +132,30 @@ def test_a_size_typed_or_pasted_with_a_unit_is_taken(demo_window: Any,
     assert page.startup_spin.value() == 1536
     qtbot.keyClick(page.startup_spin, Qt.Key.Key_Tab)
     assert page.startup_spin.text() == "1536"  # shown in MB once the field is left
+
+
+def test_f15_one_terabyte_maximum_in_mb_and_exact_bytes_on_the_wire(
+        demo_window: Any, qtbot: Any, monkeypatch: Any) -> None:
+    client = demo_window.session.client
+    sent: list[dict[str, Any]] = []
+    original = client._call
+
+    def recording(op: str, args: Any, *rest: Any) -> Any:
+        if op == "set_memory":
+            sent.append(args["changes"])
+        return original(op, args, *rest)
+
+    monkeypatch.setattr(client, "_call", recording)
+    untouched = open_dialog(demo_window, qtbot, "dev-win11")
+    assert untouched.page.maximum_spin.value() == 1048576
+    assert not untouched.apply_button.isEnabled()  # only edited fields are sent
+    qtbot.mouseClick(untouched.ok_button, Qt.MouseButton.LeftButton)
+    assert not untouched.isVisible() and sent == []
+
+    dialog = open_dialog(demo_window, qtbot, "gpu-cad")
+    type_into(qtbot, dialog.page.maximum_spin, "1TB")
+    with qtbot.waitSignal(dialog.result_arrived, timeout=15_000) as arrived:
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+
+    assert arrived.args[0].outcome == "applied"
+    assert sent == [{"maximum_bytes": 1099511627776}]
