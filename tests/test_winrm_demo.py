@@ -39,3 +39,12 @@ def test_demo_password_is_random_and_not_in_repr() -> None:
         assert first.password not in repr(first)
         assert first.password not in repr(first.target)
         assert first.url.startswith("http://127.0.0.1:")
+
+
+def test_demo_client_goes_by_the_host_name_not_its_loopback_address() -> None:
+    with start_demo("desktop") as demo:
+        client = demo.client()
+        try:
+            assert client.name == "DESKTOP-HV"
+        finally:
+            client.close()

@@ -45,8 +45,14 @@ class DemoHost:
     target: HostTarget = field(repr=False)
 
     def client(self, timeouts: Timeouts | None = None) -> HostClient:
-        """A new `HostClient` for this host (connects on its first call)."""
-        return open_client(self.target, timeouts)
+        """A new `HostClient` for this host (connects on its first call).
+
+        It goes by the simulated host's name, not by its loopback address, which means
+        nothing to someone trying the demo.
+        """
+        client = open_client(self.target, timeouts)
+        client.name = self.sim_host.name
+        return client
 
     def stop(self) -> None:
         self.server.stop()
