@@ -49,3 +49,23 @@ def test_another_vm_vanishing_keeps_the_selection(demo_window: Any, demo_host: A
     selected = demo_window.selected_vm()
     assert selected is not None and selected.id == chosen.id
     assert demo_window.details.title.text() == "dev-win11"
+
+
+def test_closing_the_window_over_unapplied_edits_asks_first(
+        demo_window: Any, qtbot: Any, fake_notifier: Any) -> None:
+    vm = vm_named(demo_window.inventory, "build-off")
+    demo_window.select_vm(vm.id)
+    dialog = demo_window.open_settings()
+    dialog.page.startup_spin.selectAll()
+    qtbot.keyClicks(dialog.page.startup_spin, "6144")
+
+    demo_window.close()
+    assert demo_window.isVisible() and dialog.isVisible()
+    [asked] = fake_notifier.shown
+    assert "build-off" in asked.message.summary and asked.kind == "ask"
+    fake_notifier.answer("stay")
+    assert dialog.page.startup_spin.text() == "6144"  # nothing typed is lost
+
+    demo_window.close()
+    fake_notifier.answer("discard")
+    assert not demo_window.isVisible()

@@ -101,6 +101,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self._closing: list[HostView] = []  # disconnected, their session still closing
         self._password_requests: list[PasswordRequest] = []
         self._asking: ConnectDialog | None = None  # the password dialog now open
+        self._exit_confirmed = False  # the user chose to drop unapplied edits at exit
 
         self.proxy = VmSortProxy(self)
         self.proxy.setSourceModel(VmTableModel(self))
@@ -390,7 +391,36 @@ class MainWindow(HostsMixin, QMainWindow):
         for host in self.hosts:
             _close_quietly(host.session)
 
+    def _unapplied(self) -> list[SettingsDialog]:
+        return [dialog for host in self.hosts for dialog in host.dialogs.values()
+                if dialog.page.has_edits() and not dialog.gone]
+
+    def _after_exit_question(self, choice: str) -> None:
+        if choice == "discard":
+            self._exit_confirmed = True
+            self.close()
+            return
+
+        pending = self._unapplied()
+        if pending:
+            pending[0].raise_()
+            pending[0].activateWindow()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        pending = self._unapplied()
+        if pending and not self._exit_confirmed:
+            # A settings window asks before it drops edits; exiting must not drop them
+            # behind its back.
+            event.ignore()
+            names = ", ".join(dialog.vm_name for dialog in pending)
+            self.notifier.ask(ResultMessage(
+                "hvmem", f"Discard your unapplied changes to {names}?",
+                "Exiting hvmem drops them. Keep editing to apply them first.",
+                severity="question"),
+                (("discard", "&Discard and Exit"), ("stay", "&Keep Editing")),
+                self._after_exit_question, self, escape="stay")
+            return
+
         self.save_view()
         self.shutdown()
         super().closeEvent(event)
