@@ -174,6 +174,16 @@ def test_unknown_vm_lists_the_candidates(
     assert "set_memory" not in sim.ops
 
 
+def test_a_mistyped_vm_name_gets_a_suggestion(
+        sim: CountingAgent, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["set", "dev-win1", "--startup", "4096"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Did you mean 'dev-win11'?" in err
+    assert "set_memory" not in sim.ops
+
+
 @pytest.mark.parametrize("argv", [
     ["set", "web-dm"],                          # nothing to change
     ["set", "web-dm", "--startup", "1.5"],      # fractional MB

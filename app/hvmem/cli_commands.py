@@ -11,6 +11,7 @@ failure is printed as a summary, the host's own details and a hint, never as a t
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -352,10 +353,13 @@ def find_vm(inventory: Inventory, wanted: str, host: str) -> VmSnapshot:
     if matches:
         raise HvmemError(ErrorKind.NOT_FOUND, f"{len(matches)} VMs are named {wanted!r}",
                          details=listed, hint="Give the VM's Id instead.", host=host)
+    names = [vm.name for vm in inventory.vms]
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
+    guess = f"Did you mean {' or '.join(map(repr, close))}? " if close else ""
     raise HvmemError(ErrorKind.NOT_FOUND, f"No VM named or with the Id {wanted!r}",
                      details=listed or "(the host has no VMs)",
-                     hint="Use one of the names or Ids above; `hvmem list` shows them.",
-                     host=host)
+                     hint=guess + "Use one of the names or Ids above; `hvmem list` shows "
+                     "them.", host=host)
 
 
 def vm_to_json(vm: VmSnapshot) -> dict[str, Any]:
