@@ -48,10 +48,15 @@ def test_serve_prints_its_url_first_and_answers(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=10)
+    assert process.stderr is not None
+    told = process.stderr.read()
 
     assert url.startswith("http://127.0.0.1:") and url.endswith("/wsman")
     assert hello.simulated is True
     assert code == 0
+    # People are told how to connect: Basic auth, the user, the password's variable.
+    assert f"--host {url} --auth basic --user alice" in told
+    assert "HVMEM_PASSWORD" in told and "pw-42" not in told
 
 
 def test_serve_without_a_password_exits_2(tmp_path: Path) -> None:

@@ -108,6 +108,11 @@ def run_serve(args: argparse.Namespace) -> int:
     _on_signals(lambda: stop.set())
     server.start()
     print(server.url, flush=True)
+    # stdout's first line is the URL for scripts; people read stderr for how to connect.
+    print(f"Simulated host {sim_host.name} serving Basic auth for user {args.user!r}. "
+          f"Connect with:\n  HVMEM_PASSWORD=<the same password> hvmem list --host "
+          f"{server.url} --auth basic --user {args.user}\nStop with Ctrl+C.",
+          file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):  # a timed wait keeps signal handling prompt
             pass
