@@ -79,7 +79,7 @@ def test_start_done_is_a_status_line_and_the_table_shows_it_running(
     wait_state(qtbot, window, "build-off", "Running")
 
     assert fake_notifier.shown == []
-    assert window.statusBar().currentMessage() == "build-off is Running now."
+    assert window.status_text() == "build-off is Running now."
     assert enabled(window) == {"stop", "turn_off", "save"}
     assert window.details.note.isHidden()
 
@@ -155,7 +155,7 @@ def test_shrinking_a_running_vm_frees_enough_to_start_the_one_that_did_not_fit(
     wait_state(qtbot, window, "gpu-cad", "Running")
 
     assert fake_notifier.shown == []  # it fit: no question, no box
-    assert window.statusBar().currentMessage() == "gpu-cad is Running now."
+    assert window.status_text() == "gpu-cad is Running now."
     assert vm_named(window, "gpu-cad").assigned_mb == 4096
 
 
@@ -176,7 +176,7 @@ def test_turn_off_asks_first_and_cancel_leaves_the_vm_running(
     run_action(qtbot, window, "turn_off")
     fake_notifier.answer("turn_off")
     wait_state(qtbot, window, "dev-win11", "Off")
-    assert window.statusBar().currentMessage() == "dev-win11 is Off now."
+    assert window.status_text() == "dev-win11 is Off now."
     assert enabled(window) == {"start"}
 
 

@@ -45,7 +45,7 @@ def test_go_back_applies_the_values_before(demo_window: Any, demo_host: Any, qtb
     assert [w.as_dict() for w in writes] == [{"startup_mb": 8192}]
     assert arrived.args[0].outcome == "applied"
     assert demo_host.sim_host.find(arrived.args[0].vm_id).assigned_mb == 8192
-    assert "8192 MB" in demo_window.statusBar().currentMessage()
+    assert "8192 MB" in demo_window.status_text()
 
 
 def test_try_again_sends_the_same_request(demo_window: Any, qtbot: Any,
@@ -69,7 +69,7 @@ def test_keep_drops_the_edit_and_says_so(demo_window: Any, qtbot: Any,
     fake_notifier.answer("keep")
 
     assert writes == [] and dialog.page.edited == set()
-    assert "kept what was achieved" in demo_window.statusBar().currentMessage()
+    assert "kept what was achieved" in demo_window.status_text()
 
 
 def test_unknown_reads_the_vm_again_and_shows_it(demo_window: Any, qtbot: Any,

@@ -59,7 +59,7 @@ def test_running_static_vm_is_resized_and_read_back(demo_window: Any, qtbot: Any
 
     assert arrived.args[0].outcome == "applied"
     assert len(writes) == 1 and writes[0].as_dict() == {"startup_mb": 10240}
-    assert "10240 MB" in demo_window.statusBar().currentMessage()
+    assert "10240 MB" in demo_window.status_text()
     assert dialog.page.edited == set()  # the fields follow the host again
 
 

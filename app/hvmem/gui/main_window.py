@@ -47,9 +47,11 @@ from hvmem.gui.session import HostSession
 from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.startup import PasswordRequest
+from hvmem.gui.status_line import StatusLine, StatusSubject, apply_holds
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_hosts import HostsMixin
+from hvmem.controller import ApplyResult
 from hvmem.model import Inventory, VmSnapshot
 from hvmem.power import ACTIONS, Action
 
@@ -203,6 +205,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self.host_memory_label = HostMemoryBar()
         self.poll_label = QLabel()
         bar = self.statusBar()
+        self.status_line = StatusLine(bar)
         bar.addPermanentWidget(self.host_memory_label)
         bar.addPermanentWidget(self.poll_label)
 
@@ -342,7 +345,10 @@ class MainWindow(HostsMixin, QMainWindow):
             figures = host.inventory.host if host.inventory else None
             dialog = SettingsDialog(vm, figures, host.session.client, host.runner,
                                     self.notifier, self)
-            dialog.status_message.connect(lambda text, h=host: self._show_status(h, text))
+            dialog.status_message.connect(
+                lambda text, result, h=host: self._show_apply_status(h, text, result))
+            dialog.result_arrived.connect(
+                lambda result, h=host: self._on_apply_result(h, result))
             dialog.finished.connect(
                 lambda _code, h=host, vm_id=vm.id: self._forget_dialog(h, vm_id))
             host.dialogs[vm.id] = dialog
@@ -356,9 +362,31 @@ class MainWindow(HostsMixin, QMainWindow):
         if dialog is not None:
             dialog.deleteLater()
 
-    def _show_status(self, host: HostView, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+    def post_status(self, text: str, host: HostView | None = None, vm_id: str = "",
+                    holds: Callable[[VmSnapshot], bool] | None = None) -> None:
+        """Show a result in the status bar for a while; with `host`, `vm_id` and
+        `holds`, until a later refresh shows that VM no longer as `text` says."""
+        subject = None
+        if host is not None and holds is not None:
+            subject = StatusSubject(host, vm_id, holds, host.poller.polls_started)
+        self.status_line.show(text, subject)
+
+    def withdraw_status(self, host: HostView, vm_id: str) -> None:
+        """Drop the status line's message about `vm_id`, if that is what it shows."""
+        self.status_line.withdraw(host, vm_id)
+
+    def status_text(self) -> str:
+        """The whole result message the status bar shows now ('' for none)."""
+        return self.status_line.text()
+
+    def _show_apply_status(self, host: HostView, text: str, result: ApplyResult) -> None:
+        self.post_status(text, host, result.vm_id, apply_holds(result))
         host.poller.poll_now()  # show the host's new figures without waiting a tick
+
+    def _on_apply_result(self, host: HostView, result: ApplyResult) -> None:
+        # A result told in a box (or a question) makes an older line about the VM stale.
+        if result.outcome not in ("applied", "unchanged"):
+            self.withdraw_status(host, result.vm_id)
 
     def open_connect_dialog(self) -> None:
         """Ask for a host and connect to it (see `connect_dialog`)."""

@@ -54,6 +54,10 @@ class HostPoller(QObject):
         self.last_error: HvmemError | None = None
         self.last_inventory: Inventory | None = None
         self._in_flight = False
+        # Polls never overlap, so the one that answers is always the last started;
+        # the window tells by these numbers whether a reading is newer than a message.
+        self.polls_started = 0
+        self.answered_poll = 0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.poll_now)
@@ -99,6 +103,7 @@ class HostPoller(QObject):
             return False
 
         self._in_flight = True
+        self.polls_started += 1
         self.runner.submit(f"list the VMs of {self.client.name}", self.client.list,
                            self._on_inventory, self._on_error)
         return True
@@ -108,6 +113,7 @@ class HostPoller(QObject):
         if self.state is PollState.FAILING:
             log.info("%s answers again", self.client.name)
         self.last_inventory = inventory
+        self.answered_poll = self.polls_started
         self.last_error = None
         if self.state is not PollState.STOPPED:
             self._set_state(PollState.OK)

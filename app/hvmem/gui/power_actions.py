@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction
 
 from hvmem.errors import format_records
 from hvmem.gui.result_dialog import ResultMessage
+from hvmem.gui.status_line import power_holds
 from hvmem.model import HostSnapshot, VmSnapshot
 from hvmem.power import VERBS, Action, PowerResult, StartFit, power, start_fit
 
@@ -175,8 +176,10 @@ class PowerActions(QObject):
 
     def _show_result(self, host: HostView, result: PowerResult) -> None:
         if result.outcome == "done":
-            self.window.statusBar().showMessage(result.summary(), 15000)
+            self.window.post_status(result.summary(), host, result.vm_before.id,
+                                    power_holds(result))
         else:
+            self.window.withdraw_status(host, result.vm_before.id)
             self.window.notifier.show_message(describe_power(result), self.window)
         self._refresh(host)
 

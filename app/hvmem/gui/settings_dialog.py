@@ -56,11 +56,12 @@ class SettingsDialog(QDialog):
     """Settings for one VM (the Memory page).
 
     Signals:
-        status_message(str): a line for the main window's status bar.
+        status_message(str, object): a line for the main window's status bar, and the
+            `ApplyResult` it tells of.
         result_arrived(object): every `ApplyResult`, after the dialog has handled it.
     """
 
-    status_message = Signal(str)
+    status_message = Signal(str, object)
     result_arrived = Signal(object)
 
     def __init__(self, vm: VmSnapshot, host: HostSnapshot | None, client: HostClient,
@@ -204,7 +205,7 @@ class SettingsDialog(QDialog):
 
         if result.outcome in ("applied", "unchanged"):
             self.page.forget_edits()
-            self.status_message.emit(result.summary())
+            self.status_message.emit(result.summary(), result)
             if close_after:
                 self.accept()
         elif result.outcome == "partial":
@@ -228,7 +229,7 @@ class SettingsDialog(QDialog):
         else:
             self.page.forget_edits()
             self.status_message.emit(f"{self.vm_name}: kept what was achieved. "
-                                     + result.summary())
+                                     + result.summary(), result)
         self._update_buttons()
 
     def _read_again(self, result: ApplyResult) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hvmem.gui.host_memory_bar import HostMemoryBar
     from hvmem.gui.hosts_pane import HostsPane
     from hvmem.gui.settings_store import GuiSettings
+    from hvmem.gui.status_line import StatusLine
     from hvmem.gui.vm_table import VmSortProxy
     from hvmem.gui.window_actions import WindowActions
 
@@ -56,6 +57,7 @@ class HostsMixin:
         _password_requests: list[PasswordRequest]
         _asking: ConnectDialog | None
         host_memory_label: HostMemoryBar
+        status_line: StatusLine
 
         def _show_current(self) -> None: ...
         def _show_selected(self) -> None: ...
@@ -183,6 +185,8 @@ class HostsMixin:
         if (host.poller.paused and not self.paused and self.started
                 and host in self.hosts):
             host.poller.resume()  # answering again after a stop for its credentials
+        if host.inventory is not None:
+            self.status_line.check(host, host.inventory, host.poller.answered_poll)
         if host is self.current_host:
             self._show_selected()
             self.host_memory_label.show_inventory(host.inventory)
