@@ -53,7 +53,7 @@ def test_pause_stops_the_timer_and_is_remembered(demo_window: Any) -> None:
     demo_window.window_actions.pause.trigger()
 
     assert demo_window.poller.paused
-    assert "refresh paused" in demo_window.poll_label.text()
+    assert "refresh paused" in demo_window.poll_label.full_text()
     assert GuiSettings(demo_window.settings.path).paused
 
     demo_window.window_actions.pause.trigger()
@@ -84,7 +84,7 @@ def test_geometry_and_columns_come_back_in_a_new_window(qtbot: Any, tmp_path: An
     assert second.size().width() == 700 and second.size().height() == 500
     assert second.table.isColumnHidden(COLUMN_INDEX["CPU Usage"])
     assert second.windowTitle() == "hvmem"
-    assert "Connect to Server" in second.poll_label.text()
+    assert "Connect to Server" in second.poll_label.full_text()
 
 
 class _StalledChannel:

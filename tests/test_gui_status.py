@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
+
+from hvmem.errors import ErrorKind, HvmemError
 
 from test_gui_results import partial_resize
 from test_gui_settings import open_dialog, type_into
@@ -84,3 +87,22 @@ def test_a_long_line_is_elided_left_of_the_memory_bar(demo_window: Any,
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
     assert label.toolTip() == long_text
     assert demo_window.status_text() == long_text
+
+
+@pytest.mark.parametrize(("kind", "word"), [
+    (ErrorKind.AUTH, "Sign-in refused"),
+    (ErrorKind.TLS, "Certificate not trusted"),
+    (ErrorKind.TIMEOUT, "Not responding"),
+    (ErrorKind.UNREACHABLE, "Not responding"),
+    (ErrorKind.AGENT, "Refresh failed"),
+])
+def test_a_failing_host_is_worded_by_its_failure_as_in_the_hosts_pane(
+        demo_window: Any, kind: ErrorKind, word: str) -> None:
+    error = HvmemError(kind, "The credentials were rejected", host="127.0.0.1")
+    demo_window.poller._on_error(error)  # as a failed poll delivers it
+
+    line = demo_window.poll_label.full_text()
+    assert demo_window.hosts_pane.state_text(0).endswith(word)
+    assert line == f"{demo_window.current_host.name}: {word} — {error.summary}"
+    assert word != "Not responding" or kind in (ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE)
+    assert "not responding" not in line.lower() or word == "Not responding"

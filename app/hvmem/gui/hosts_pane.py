@@ -28,6 +28,20 @@ FAILURE_TEXTS = {
     ErrorKind.NO_RIGHTS: "No Hyper-V rights",
     ErrorKind.CONFIG: "Settings cannot work",
 }
+# Only these mean the host itself is silent; any other failure answered with a reason.
+NOT_RESPONDING_ON = frozenset({ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT})
+
+
+def failure_text(kind: ErrorKind | None) -> str:
+    """A failing host's state in a few words, by the kind of its failure: the same in
+    the Hosts pane and the status bar."""
+    if kind in FAILURE_TEXTS:
+        return FAILURE_TEXTS[kind]
+    if kind is None or kind in NOT_RESPONDING_ON:
+        return STATE_TEXTS[PollState.FAILING]
+    return "Refresh failed"
+
+
 _STATE_ICONS = {PollState.CONNECTING: "host-connecting", PollState.OK: "host-ok",
                 PollState.FAILING: "host-failing", PollState.STOPPED: "host-failing"}
 
@@ -81,8 +95,8 @@ class HostsPane(QWidget):
             return
         kind = "Simulated · " if simulated else ""
         text = STATE_TEXTS[state]
-        if state is PollState.FAILING and failure is not None:
-            text = FAILURE_TEXTS.get(failure, text)
+        if state is PollState.FAILING:
+            text = failure_text(failure)
         item.setText(f"{title}\n{kind}{text}")
         item.setIcon(icon(_STATE_ICONS[state]))
         item.setToolTip(reason or STATE_TEXTS[state])

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -37,7 +38,7 @@ from hvmem.gui.connect_dialog import ConnectDialog
 from hvmem.gui.details_pane import DetailsPane
 from hvmem.gui.host_memory_bar import HostMemoryBar
 from hvmem.gui.host_view import HostView
-from hvmem.gui.hosts_pane import STATE_TEXTS, HostsPane
+from hvmem.gui.hosts_pane import STATE_TEXTS, HostsPane, failure_text
 from hvmem.gui.notifier import Notifier
 from hvmem.gui.poller import HostPoller, PollState
 from hvmem.gui.power_actions import PowerActions
@@ -47,7 +48,7 @@ from hvmem.gui.session import HostSession
 from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.startup import PasswordRequest
-from hvmem.gui.status_line import StatusLine, StatusSubject, apply_holds
+from hvmem.gui.status_line import ElidedLabel, StatusLine, StatusSubject, apply_holds
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_hosts import HostsMixin
@@ -203,7 +204,11 @@ class MainWindow(HostsMixin, QMainWindow):
 
     def _build_status_bar(self) -> None:
         self.host_memory_label = HostMemoryBar()
-        self.poll_label = QLabel()
+        # A failure's sentence can be long: elided, so it never crowds out the rest.
+        self.poll_label = ElidedLabel()
+        self.poll_label.setSizePolicy(QSizePolicy.Policy.Maximum,
+                                      QSizePolicy.Policy.Preferred)
+        self.poll_label.setMaximumWidth(420)
         bar = self.statusBar()
         self.status_line = StatusLine(bar)
         bar.addPermanentWidget(self.host_memory_label)
@@ -271,21 +276,21 @@ class MainWindow(HostsMixin, QMainWindow):
     def _show_poll_state(self) -> None:
         host = self.current_host
         if host is None:
-            self.poll_label.setText("Not connected: use Connect to Server")
-            self.poll_label.setToolTip("")
+            self.poll_label.set_full_text("Not connected: use Connect to Server")
             return
         error = host.last_error
         if host.state is PollState.FAILING and error is not None:
-            self.poll_label.setText(f"{host.name} not responding: {error.summary}")
-            self.poll_label.setToolTip(
+            # Worded as the Hosts pane words it: "not responding" only for silence.
+            self.poll_label.set_full_text(
+                f"{host.name}: {failure_text(error.kind)} — {error.summary}",
                 "\n\n".join(part for part in (str(error), error.details) if part))
             return
-        self.poll_label.setToolTip("")
         if host.updated_at is None:
-            self.poll_label.setText(STATE_TEXTS[PollState.CONNECTING])
+            self.poll_label.set_full_text(STATE_TEXTS[PollState.CONNECTING])
             return
         paused = " (refresh paused)" if self.paused else ""
-        self.poll_label.setText(f"Updated {self.format_time(host.updated_at)}{paused}")
+        self.poll_label.set_full_text(
+            f"Updated {self.format_time(host.updated_at)}{paused}")
 
     # --- selection and settings ---------------------------------------------------
 

@@ -38,6 +38,7 @@ class ElidedLabel(QLabel):
         """Show `text` (elided when it does not fit); `tooltip` or the text on hover."""
         self._full = text
         self._own_tip = tooltip
+        self.updateGeometry()  # a longer text may get more room at the next layout
         self._elide()
 
     def full_text(self) -> str:
@@ -58,8 +59,10 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
+        # Not laid out yet: its width means nothing; the resize at show elides.
+        room = self.contentsRect().width() if self.isVisible() else 1 << 20
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
-                                              max(self.contentsRect().width(), 0))
+                                              room)
         self.setText(shown)
         self.setToolTip(self._own_tip or (self._full if shown != self._full else ""))
 
