@@ -218,7 +218,8 @@ class VmTableModel(QAbstractTableModel):
         """Bring the rows in line with `inventory`, in place, by VM Id.
 
         Only changed cells are announced: one `dataChanged` per run of neighbouring
-        changed columns, shared by neighbouring rows whose runs are the same. Gone VMs are removed, new ones appended.
+        changed columns, shared by neighbouring rows whose runs are the same. Gone VMs
+        are removed, new ones appended.
         """
         fresh = {vm.id: vm for vm in inventory.vms}
         self._remove_gone(fresh)
