@@ -20,13 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hvmem.gui.status_line import ElidedLabel
+
 
 class _Section(QWidget):
     """A titled group of action buttons."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.header = QLabel(title)
+        # Elided to the pane's width (a long VM or host name), whole in its tooltip.
+        self.header = ElidedLabel()
+        self.header.set_full_text(title)
         self.header.setBackgroundRole(QPalette.ColorRole.Midlight)
         self.header.setAutoFillBackground(True)
         self.header.setContentsMargins(6, 3, 6, 3)
@@ -49,7 +53,10 @@ class _Section(QWidget):
         return button
 
     def set_title(self, title: str) -> None:
-        self.header.setText(title)
+        self.header.set_full_text(title)
+
+    def title(self) -> str:
+        return self.header.full_text()
 
 
 class ActionsPane(QScrollArea):
@@ -70,7 +77,7 @@ class ActionsPane(QScrollArea):
         layout.addWidget(title)
         self.window_section = _Section("hvmem")
         self.host_section = _Section("No host")
-        self.vm_section = _Section("No virtual machine selected")
+        self.vm_section = _Section("No VM selected")
         for section in (self.window_section, self.host_section, self.vm_section):
             layout.addWidget(section)
         layout.addStretch(1)
@@ -91,4 +98,4 @@ class ActionsPane(QScrollArea):
         self.host_section.set_title(title or "No host")
 
     def set_vm(self, name: str) -> None:
-        self.vm_section.set_title(name or "No virtual machine selected")
+        self.vm_section.set_title(name or "No VM selected")

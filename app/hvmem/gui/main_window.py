@@ -49,7 +49,8 @@ from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.status_line import ElidedLabel, StatusLine, StatusSubject, apply_holds
-from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmSortProxy, VmTableModel
+from hvmem.gui.table_header import ColumnSizer, WindowVmProxy
+from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_hosts import HostsMixin
 from hvmem.controller import ApplyResult
@@ -58,10 +59,11 @@ from hvmem.power import ACTIONS, Action
 
 log = logging.getLogger("hvmem.gui")
 
-_COLUMN_WIDTHS = (("Name", 130), ("State", 68), ("CPU Usage", 76),
+# Widths of the empty table; its first rows fit them to what they show (`ColumnSizer`).
+_COLUMN_WIDTHS = (("Name", 120), ("State", 64), ("CPU Usage", 76),
                   ("Assigned Memory", 118), ("Startup Memory", 112),
                   ("Dynamic Memory", 112), ("Memory Demand", 112),
-                  ("Memory Status", 102), ("Uptime", 78), ("Status", 128))
+                  ("Memory Status", 102), ("Uptime", 74), ("Status", 124))
 
 
 def format_clock(at: float) -> str:
@@ -106,7 +108,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self._asking: ConnectDialog | None = None  # the password dialog now open
         self._exit_confirmed = False  # the user chose to drop unapplied edits at exit
 
-        self.proxy = VmSortProxy(self)
+        self.proxy = WindowVmProxy(self)
         self.proxy.setSourceModel(VmTableModel(self))
         self.window_actions = WindowActions(self, {
             "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
@@ -119,6 +121,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self.refresh_action = self.window_actions.refresh
         self._build_layout()
         self._build_status_bar()
+        self.column_sizer = ColumnSizer(self.table, self.settings.column_widths, self)
         self.columns = ColumnChooser(self.table, self)
         self.columns.set_hidden(self.settings.hidden_columns)
         self.columns.changed.connect(self._save_columns)
@@ -270,6 +273,7 @@ class MainWindow(HostsMixin, QMainWindow):
                        self.window_actions.disconnect_host):
             action.setEnabled(host is not None)
         self.host_memory_label.show_inventory(host.inventory if host else None)
+        self.column_sizer.fill()
         self._show_selected()
         self._show_poll_state()
 
@@ -411,10 +415,13 @@ class MainWindow(HostsMixin, QMainWindow):
         self.settings.hidden_columns = self.columns.hidden()
 
     def save_view(self) -> None:
-        """Remember geometry and splitters (columns and refresh are saved at once)."""
+        """Remember geometry, splitters and column widths (the columns shown and the
+        refresh are saved at once)."""
         self.settings.save_window(self.saveGeometry(), {
             splitter.objectName(): splitter.saveState()
             for splitter in (self.panes, self.centre)})
+        if self.column_sizer.sized:  # else the next start still fits them to its rows
+            self.settings.column_widths = self.column_sizer.widths()
         self.settings.sync()
 
     def shutdown(self) -> None:

@@ -78,6 +78,28 @@ class GuiSettings:
         self._store.setValue("table/hidden_columns", list(titles))
 
     @property
+    def column_widths(self) -> dict[str, int]:
+        """The VM table's column widths the user left, by column title."""
+        self._store.beginGroup("column_widths")
+        try:
+            found = {title: self._store.value(title) for title in self._store.childKeys()}
+        finally:
+            self._store.endGroup()
+        widths = {}
+        for title, value in found.items():
+            try:
+                widths[title] = int(str(value))
+            except ValueError:
+                continue  # a hand-edited file: that column gets its fitted width
+        return widths
+
+    @column_widths.setter
+    def column_widths(self, widths: dict[str, int]) -> None:
+        # Merged: a column hidden now keeps the width it had when it was last shown.
+        for title, width in widths.items():
+            self._store.setValue(f"column_widths/{title}", int(width))
+
+    @property
     def interval_ms(self) -> int:
         """The refresh interval; an unknown stored value falls back to the default."""
         try:

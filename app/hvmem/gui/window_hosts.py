@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hvmem.gui.hosts_pane import HostsPane
     from hvmem.gui.settings_store import GuiSettings
     from hvmem.gui.status_line import StatusLine
+    from hvmem.gui.table_header import ColumnSizer
     from hvmem.gui.vm_table import VmSortProxy
     from hvmem.gui.window_actions import WindowActions
 
@@ -58,6 +59,7 @@ class HostsMixin:
         _asking: ConnectDialog | None
         host_memory_label: HostMemoryBar
         status_line: StatusLine
+        column_sizer: ColumnSizer
 
         def _show_current(self) -> None: ...
         def _show_selected(self) -> None: ...
@@ -188,6 +190,7 @@ class HostsMixin:
         if host.inventory is not None:
             self.status_line.check(host, host.inventory, host.poller.answered_poll)
         if host is self.current_host:
+            self.column_sizer.fill()
             self._show_selected()
             self.host_memory_label.show_inventory(host.inventory)
             self._show_poll_state()
