@@ -118,6 +118,7 @@ class Shown:
     on_gui_thread: bool
     choices: tuple[tuple[str, str], ...] = ()
     on_answer: Any = None
+    default: str = ""
 
 
 @pytest.fixture
@@ -143,10 +144,12 @@ def fake_notifier(qapp: Any) -> Any:
             self._record("blocking", message, parent)
 
         def ask(self, message: Any, choices: Any, on_answer: Any, parent: Any = None,
-                escape: str = "") -> None:
+                escape: str = "", default: str = "") -> None:
             self._record("ask", message, parent)
             self.shown[-1].choices = tuple(choices)
             self.shown[-1].on_answer = on_answer
+            # What Enter would take, as the real box works it out.
+            self.shown[-1].default = default or escape or tuple(choices)[-1][0]
 
         def answer(self, key: str) -> None:
             """Answer the last question still open, as the user would."""

@@ -33,6 +33,9 @@ _ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
 class ChoiceDialog(QDialog):
     """A message with one button per choice and the host's text under Details.
 
+    Enter takes `default`, which is the harmless choice (`escape`, unless the caller
+    names another), so a user who presses Enter by habit never pulls the plug.
+
     Signals:
         answered(str): the key of the choice the user took (Esc gives `escape`).
     """
@@ -40,10 +43,12 @@ class ChoiceDialog(QDialog):
     answered = Signal(str)
 
     def __init__(self, message: ResultMessage, choices: Sequence[tuple[str, str]],
-                 escape: str = "", parent: QWidget | None = None) -> None:
+                 escape: str = "", parent: QWidget | None = None,
+                 default: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(message.title)
         self.escape = escape or choices[-1][0]
+        self.default = default or self.escape
         self._answer = ""
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
         icon = QLabel()
@@ -67,10 +72,12 @@ class ChoiceDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.choice_buttons: dict[str, QPushButton] = {}
-        for number, (key, label) in enumerate(choices):
+        for key, label in choices:
             button = self.buttons.addButton(label, QDialogButtonBox.ButtonRole.ActionRole)
             button.clicked.connect(lambda _c=False, k=key: self.choose(k))
-            button.setDefault(number == 0)
+            button.setDefault(key == self.default)
+            # Only the default takes Enter, even while another button has the focus.
+            button.setAutoDefault(key == self.default)
             self.choice_buttons[key] = button
         self.details_button = QPushButton("Show &Details…")
         self.details_button.setCheckable(True)
@@ -86,8 +93,8 @@ class ChoiceDialog(QDialog):
         grid.addWidget(self.buttons, 3, 1)
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(2, 1)
-        if choices:
-            self.choice_buttons[choices[0][0]].setFocus()
+        if self.default in self.choice_buttons:
+            self.choice_buttons[self.default].setFocus()
 
     def _toggle_details(self, shown: bool) -> None:
         self.details.setVisible(shown)

@@ -458,7 +458,7 @@ class MainWindow(HostsMixin, QMainWindow):
                 "Exiting hvmem drops them. Keep editing to apply them first.",
                 severity="question"),
                 (("discard", "&Discard and Exit"), ("stay", "&Keep Editing")),
-                self._after_exit_question, self, escape="stay")
+                self._after_exit_question, self, escape="stay", default="stay")
             return
 
         self.save_view()

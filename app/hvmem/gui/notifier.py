@@ -92,13 +92,14 @@ class Notifier(QObject):
 
     def ask(self, message: ResultMessage, choices: Sequence[tuple[str, str]],
             on_answer: Callable[[str], None], parent: QWidget | None = None,
-            escape: str = "") -> None:
+            escape: str = "", default: str = "") -> None:
         """Show `message` with one button per (key, label) choice; call `on_answer`
-        with the key taken (Esc or closing gives `escape`, else the last choice)."""
+        with the key taken (Esc or closing gives `escape`, else the last choice).
+        Enter takes `default`, else `escape`: the harmless choice."""
         log.log(logging.WARNING if message.severity != "info" else logging.INFO,
                 "%s: %s\n%s\n%s", message.title, message.summary, message.informative,
                 message.details)
-        box = ChoiceDialog(message, choices, escape, parent)
+        box = ChoiceDialog(message, choices, escape, parent, default)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.answered.connect(on_answer)
         box.open()

@@ -153,7 +153,10 @@ class PowerActions(QObject):
             if key == action:
                 self.run(host, vm, action)
 
-        self.window.notifier.ask(message, choices, answered, self.window, "cancel")
+        # Cancel on Esc and on Enter: a start that may not fit or a turn off is only
+        # ever done by a deliberate click.
+        self.window.notifier.ask(message, choices, answered, self.window,
+                                 escape="cancel", default="cancel")
 
     def run(self, host: HostView, vm: VmSnapshot, action: Action) -> None:
         """Run `action` on `vm` off the GUI thread; show what happened when it ends."""

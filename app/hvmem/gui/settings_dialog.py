@@ -211,7 +211,7 @@ class SettingsDialog(QDialog):
         elif result.outcome == "partial":
             self.notifier.ask(describe_result(result, self.vm_name), PARTIAL_CHOICES,
                               lambda key: self._after_partial(result, key), self,
-                              escape="keep")
+                              escape="keep", default="keep")
         elif result.outcome == "unknown":
             self._read_again(result)
         else:
@@ -281,7 +281,8 @@ class SettingsDialog(QDialog):
             self.notifier.ask(ResultMessage(
                 self.windowTitle(), f"Apply your changes to {self.vm_name}?",
                 "You changed settings that were not applied yet.", severity="question"),
-                CLOSE_CHOICES, self._after_close_question, self, escape="stay")
+                CLOSE_CHOICES, self._after_close_question, self, escape="stay",
+                default="stay")
             return
         super().closeEvent(event)
 
