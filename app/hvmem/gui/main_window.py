@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -52,6 +52,7 @@ from hvmem.gui.status_line import ElidedLabel, StatusLine, StatusSubject, apply_
 from hvmem.gui.table_header import ColumnSizer, WindowVmProxy
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
+from hvmem.gui.window_help import UrlOpener, open_user_guide
 from hvmem.gui.window_hosts import HostsMixin
 from hvmem.controller import ApplyResult
 from hvmem.model import Inventory, VmSnapshot
@@ -92,8 +93,11 @@ class MainWindow(HostsMixin, QMainWindow):
                  notifier: Notifier | None = None, poll_interval_ms: int | None = None,
                  settings: GuiSettings | None = None,
                  clock: Callable[[], float] = time.time,
+                 open_url: UrlOpener | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Opens the user guide; tests hand in a recorder instead of a real viewer.
+        self.open_url: UrlOpener = open_url or QDesktopServices.openUrl
         self.notifier = notifier or Notifier(self)
         self.settings = settings or GuiSettings()
         self.clock = clock
@@ -114,7 +118,7 @@ class MainWindow(HostsMixin, QMainWindow):
             "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
             "pause": self._toggle_pause, "disconnect": self.disconnect_current,
             "settings": self.open_settings, "filter": self._focus_filter,
-            "about": self._about,
+            "about": self._about, "guide": self.open_user_guide,
             **{action: partial(self._power, action) for action in ACTIONS}})
         self.power_actions = PowerActions(self, self.window_actions.power)
         self.settings_action = self.window_actions.settings
@@ -402,6 +406,10 @@ class MainWindow(HostsMixin, QMainWindow):
         from hvmem.gui.connect_dialog import open_connect_dialog
 
         open_connect_dialog(self)
+
+    def open_user_guide(self) -> QUrl | None:
+        """Help → User Guide: open docs/user-guide.md (see `window_help`)."""
+        return open_user_guide(self.open_url, self.notifier, self)
 
     def _about(self) -> None:
         self.notifier.show_message(ResultMessage(

@@ -121,6 +121,9 @@ class WindowActions(QObject):
         self.filter = _action(window, "filter", "&Filter VMs", on("filter"), "Ctrl+F")
         self.quit = _action(window, "quit", "E&xit", window.close,
                             QKeySequence.StandardKey.Quit)
+        self.user_guide = _action(window, "user_guide", "&User Guide", on("guide"),
+                                  QKeySequence.StandardKey.HelpContents, "",
+                                  "Open hvmem's user guide")
         self.about = _action(window, "about", "&About hvmem", on("about"))
         self.intervals = QActionGroup(window)
         for interval in INTERVAL_CHOICES_MS:
@@ -155,7 +158,10 @@ class WindowActions(QObject):
         interval_menu = view_menu.addMenu("Refresh &Interval")
         interval_menu.addActions(self.intervals.actions())
         view_menu.addAction(self.pause)
-        menus.addMenu("&Help").addAction(self.about)
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.user_guide)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about)
 
         toolbar = window.addToolBar("Actions")
         toolbar.setObjectName("actions")
