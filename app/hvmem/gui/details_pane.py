@@ -45,17 +45,29 @@ SUMMARY_ROWS = (
 )
 
 
+# What a figure reads when there is none: a DM-only setting of a static VM, or the live
+# figures of a VM that holds no memory.
+NONE_TEXT = "—"
+
+
+def live_text(vm: VmSnapshot, text: str, value: int) -> str:
+    """`text`, or "—" for a zero live figure of an Off or Saved VM, which holds no
+    memory, CPU or uptime (the table leaves those cells empty; zeros would read as a
+    measurement)."""
+    return NONE_TEXT if value == 0 and vm.state in ("Off", "Saved") else text
+
+
 def memory_texts(vm: VmSnapshot) -> dict[str, str]:
     """The Memory tab's values for `vm`; DM-only figures read "—" on a static VM."""
     settings = vm.memory
-    dynamic_only = "—"
+    dynamic_only = NONE_TEXT
     return {
         "startup": format_mb(settings.startup_mb),
         "dynamic": "Enabled" if settings.dynamic else "Disabled",
         "minimum": format_mb(settings.minimum_mb) if settings.dynamic else dynamic_only,
         "maximum": format_mb(settings.maximum_mb) if settings.dynamic else dynamic_only,
-        "assigned": format_mb(vm.assigned_mb),
-        "demand": format_mb(vm.demand_mb),
+        "assigned": live_text(vm, format_mb(vm.assigned_mb), vm.assigned_mb),
+        "demand": live_text(vm, format_mb(vm.demand_mb), vm.demand_mb),
         "status": vm.memory_status,
         "buffer": f"{settings.buffer_percent} %" if settings.dynamic else dynamic_only,
         "weight": f"{settings.weight} (0 = low, 100 = high)",
@@ -67,8 +79,8 @@ def summary_texts(vm: VmSnapshot) -> dict[str, str]:
         "state": vm.state,
         "generation": str(vm.generation),
         "version": vm.version,
-        "uptime": format_uptime(vm.uptime_s),
-        "cpu": f"{vm.cpu_percent} %",
+        "uptime": live_text(vm, format_uptime(vm.uptime_s), vm.uptime_s),
+        "cpu": live_text(vm, f"{vm.cpu_percent} %", vm.cpu_percent),
         "vm_status": vm.status,
     }
 
