@@ -282,3 +282,16 @@ def test_through_a_real_host_client_one_set_memory_line_is_sent() -> None:
     assert result.outcome == "applied"
     assert ops == ["get_vm", "set_memory", "get_vm"]
     assert vm_wire["maximum_bytes"] == 1099511627776
+
+
+def test_a_conflict_on_state_alone_names_the_states() -> None:
+    vm = make_vm(DYNAMIC)
+    stopped = make_vm(DYNAMIC, state="Off", assigned=0)
+    client = FakeClient(ConflictError("lin01 changed", stopped, "HV01"), [stopped])
+
+    result = run(client, vm, MemoryChange(maximum_mb=2097152))
+
+    assert result.outcome == "conflict"
+    assert (result.state_before, result.state_after) == (vm.state, "Off")
+    assert result.state_changed and result.after == result.before
+    assert f"(it was {vm.state}, it is Off now)" in result.summary()

@@ -72,7 +72,9 @@ class ApplyResult:
     `asked` names the settings that were asked to change. For a runtime resize
     (`runtime_resize`) the VM's memory is its assigned memory, so Startup is compared
     through `assigned_after_mb`. `notes` carries extra sentences, such as a lost
-    connection that a read-back recovered from.
+    connection that a read-back recovered from. `state_before` is the VM's state as
+    the edit was made against, `state_after` its state when read back (None when not
+    read), so a conflict can say that the VM stopped or started meanwhile.
     """
 
     outcome: Outcome
@@ -89,6 +91,13 @@ class ApplyResult:
     asked: tuple[str, ...] = ()
     runtime_resize: bool = False
     notes: tuple[str, ...] = ()
+    state_before: str = ""
+    state_after: str | None = None
+
+    @property
+    def state_changed(self) -> bool:
+        """Whether the VM was read back in another state than the edit was made in."""
+        return self.state_after is not None and self.state_after != self.state_before
 
     def has_value(self, name: str) -> Any:
         """The value the host has now for setting `name` (None when not read)."""
@@ -169,6 +178,13 @@ def _applied_text(result: ApplyResult) -> str:
     return f"{result.vm_name} now has {values}."
 
 
+def _conflict_text(result: ApplyResult) -> str:
+    moved = (f" (it was {result.state_before}, it is {result.state_after} now)"
+             if result.state_changed else "")
+    return (f"{result.vm_name} changed on the host since hvmem read it{moved}; nothing "
+            "was applied. Look at its current values and try again.")
+
+
 _SUMMARIES: dict[str, Callable[[ApplyResult], str]] = {
     "unchanged": lambda r: f"{r.vm_name} already has these memory settings; "
                            "nothing was sent.",
@@ -177,8 +193,7 @@ _SUMMARIES: dict[str, Callable[[ApplyResult], str]] = {
     "applied": _applied_text,
     "partial": lambda r: _with_host_text(r, " ".join(_mismatches(r))),
     "refused": lambda r: _with_host_text(r, f"Hyper-V did not change {r.vm_name}."),
-    "conflict": lambda r: f"{r.vm_name} changed on the host since hvmem read it; nothing "
-                          "was applied. Look at its current values and try again.",
+    "conflict": _conflict_text,
     "unknown": lambda r: f"The connection failed while changing {r.vm_name}, and hvmem "
                          "could not read it again: whether the change landed is not "
                          "known. Refresh to see the VM's values."
@@ -270,6 +285,8 @@ class _Result:
             reasons=reasons or [], warnings=self.warnings,
             host_errors=self.host_errors, error=error or self.error,
             asked=self.asked, runtime_resize=self.runtime, notes=self.notes,
+            state_before=self.vm.state,
+            state_after=after.state if after is not None else None,
         )
 
 

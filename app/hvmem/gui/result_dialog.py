@@ -138,10 +138,7 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
         case "conflict":
             summary = (f"{vm_name} changed on the host since it was read; "
                        "nothing was applied")
-            names = _moved_names(result)
-            lines = [f"You asked for: {asked}.",
-                     f"When this window read it: {settings_text(result.before, names)}.",
-                     f"The VM has now: {settings_text(result.after, names)}."]
+            lines = [f"You asked for: {asked}.", *_conflict_lines(result, vm_name)]
         case _:
             summary = f"hvmem cannot tell whether {vm_name}'s memory changed"
             lines = [f"You asked for: {asked}.", f"Last read from the VM: {now}."]
@@ -164,6 +161,22 @@ def _refused_summary(result: ApplyResult, vm_name: str) -> str:
     if result.host_errors or error is None or error.kind is ErrorKind.HOST:
         return f"Hyper-V refused the change to {vm_name}'s memory"
     return f"The change to {vm_name}'s memory was not made. {error.summary}"
+
+
+def _conflict_lines(result: ApplyResult, vm_name: str) -> list[str]:
+    """What moved between the read and the apply: the VM's state (it stopped, started,
+    was saved), its settings, or both; the same value twice says nothing."""
+    lines = []
+    if result.state_changed:
+        lines.append(f"The state changed: {vm_name} was {result.state_before} when "
+                     f"this window read it, and is {result.state_after} now.")
+    names = _moved_names(result)
+    settings_moved = result.after is None or any(
+        getattr(result.before, name) != getattr(result.after, name) for name in names)
+    if settings_moved or not result.state_changed:
+        lines.append(f"When this window read it: {settings_text(result.before, names)}.")
+        lines.append(f"The VM has now: {settings_text(result.after, names)}.")
+    return lines
 
 
 def _moved_names(result: ApplyResult) -> tuple[str, ...]:
