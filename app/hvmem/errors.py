@@ -97,6 +97,8 @@ class HvmemError(Exception):
         hint: what to try; may be empty.
         host: the host it happened on, if any.
         records: Hyper-V's error records, for kind HOST.
+        cert_fingerprint: for kind TLS, the SHA-256 fingerprint of the certificate the
+            host presented, upper-case hex pairs joined by colons; "" when unknown.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class HvmemError(Exception):
         hint: str = "",
         host: str | None = None,
         records: Iterable[ErrorRecord] = (),
+        cert_fingerprint: str = "",
     ) -> None:
         super().__init__(summary)
         self.kind = kind
@@ -115,6 +118,7 @@ class HvmemError(Exception):
         self.hint = hint
         self.host = host
         self.records = tuple(records)
+        self.cert_fingerprint = cert_fingerprint
 
     def __str__(self) -> str:
         # Most summaries name the host already ("hv01 did not answer within 30 s").

@@ -7,22 +7,29 @@ fingerprint), and under Advanced the agent mode and timeouts. Settings that cann
 are refused before anything is sent, with the rule shown in the dialog. Connecting runs
 on the dialog's own runner (the window never waits on it); a failure is shown in the
 dialog, with the host's text in its tooltip, and the dialog stays open to fix it.
+
+An untrusted certificate opens the trust panel (`trust_panel.TrustPanel`) in the dialog:
+its fingerprint, and two choices that only fill the Trust fields for that host. Nothing
+connects again until the user presses Connect, and nothing ever skips the check.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QMargins, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLayout,
     QLineEdit,
@@ -32,20 +39,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hvmem.errors import HvmemError
+from hvmem.errors import ErrorKind, HvmemError
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.theme import message_style
+from hvmem.gui.trust_panel import TrustPanel
 from hvmem.hosts import CredentialStore, SavedHost, load_hosts, save_host
 from hvmem.hyperv.client import HostClient
-from hvmem.hyperv.connect import AGENT_MODES, HostTarget, open_client
+from hvmem.hyperv.connect import (
+    AGENT_MODES,
+    HostTarget,
+    normalise_fingerprint,
+    open_client,
+    parse_host_url,
+)
 
 log = logging.getLogger("hvmem.gui")
 
 AUTH_CHOICES = (("ntlm", "NTLM (Windows account)"), ("kerberos", "Kerberos (domain)"),
                 ("basic", "Basic (HTTPS only)"), ("credssp", "CredSSP"),
                 ("certificate", "Client certificate"))
+
+
+def choose_ca_file(parent: QWidget) -> str:
+    """Ask for a PEM file of CAs; "" when the user cancels."""
+    path, _filter = QFileDialog.getOpenFileName(
+        parent, "CA file to trust for this host", "",
+        "PEM certificates (*.pem *.crt *.cer);;All files (*)")
+    return path
 
 
 class ConnectDialog(QDialog):
@@ -61,15 +83,22 @@ class ConnectDialog(QDialog):
                  saved: list[SavedHost] | None = None,
                  credentials: CredentialStore | None = None,
                  client_factory: Callable[[HostTarget], HostClient] = open_client,
+                 ca_file_chooser: Callable[[QWidget], str] = choose_ca_file,
                  ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connect to Server")
         self.saved = saved if saved is not None else []
         self.credentials = credentials or CredentialStore()
         self.client_factory = client_factory
+        self.ca_file_chooser = ca_file_chooser
         self.runner = Runner(self)
         self.connecting = False
+        # The URL whose certificate the Trust button pinned: the pin is for it only.
+        self.trusted_url = ""
         self._build()
+        self.host_edit.textChanged.connect(self._host_edited)
+        self.trust_panel.trust_requested.connect(self.trust_certificate)
+        self.trust_panel.ca_file_requested.connect(self.pick_ca_file)
         self.other_user.toggled.connect(self._update_fields)
         self.auth_box.currentIndexChanged.connect(lambda _i: self._update_fields())
         self.saved_box.currentIndexChanged.connect(self._fill_from_saved)
@@ -118,12 +147,18 @@ class ConnectDialog(QDialog):
         self.ca_edit.setPlaceholderText("PEM file of CAs trusted for this host only")
         self.fingerprint_edit = QLineEdit()
         self.fingerprint_edit.setPlaceholderText("SHA-256 of this host's certificate")
-        self.unencrypted = QCheckBox("Allow Basic over plain &HTTP (sends the password "
+        self.unencrypted = QCheckBox("Allo&w Basic over plain HTTP (sends the password "
                                      "unencrypted)")
+        self.browse_button = QPushButton("&Browse…")
+        self.browse_button.setAutoDefault(False)
+        self.browse_button.clicked.connect(self.pick_ca_file)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(self.browse_button)
         trust = QGroupBox("Trust")
         trust_form = QFormLayout(trust)
-        trust_form.addRow(self._label("CA &file:", self.ca_edit), self.ca_edit)
-        trust_form.addRow(self._label("&Fingerprint:", self.fingerprint_edit),
+        trust_form.addRow(self._label("CA &file:", self.ca_edit), ca_row)
+        trust_form.addRow(self._label("F&ingerprint:", self.fingerprint_edit),
                           self.fingerprint_edit)
         trust_form.addRow(self.unencrypted)
 
@@ -133,6 +168,8 @@ class ConnectDialog(QDialog):
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
+        self.trust_panel = TrustPanel()
+        self.trust_panel.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.connect_button = QPushButton("&Connect")
         self.buttons.addButton(self.connect_button,
@@ -153,11 +190,11 @@ class ConnectDialog(QDialog):
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.setMinimumWidth(460)
         for widget in (self.reason, where, who, trust, self.advanced, self.save_box,
-                       self.problem, self.buttons):
+                       self.trust_panel, self.problem, self.buttons):
             layout.addWidget(widget)
 
     def _build_advanced(self) -> QGroupBox:
-        box = QGroupBox("Ad&vanced")
+        box = QGroupBox("Advanc&ed")
         box.setCheckable(True)
         box.setChecked(False)
         self.agent_box = QComboBox()
@@ -170,11 +207,26 @@ class ConnectDialog(QDialog):
         self.read_spin.setRange(2, 3600)
         self.read_spin.setValue(30)
         self.read_spin.setSuffix(" s")
-        form = QFormLayout(box)
+        fields = QWidget()
+        form = QFormLayout(fields)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self._label("A&gent mode:", self.agent_box), self.agent_box)
         form.addRow(self._label("&Operation timeout:", self.operation_spin),
                     self.operation_spin)
         form.addRow(self._label("Rea&d timeout:", self.read_spin), self.read_spin)
+        outer = QVBoxLayout(box)
+        outer.addWidget(fields)
+        margins = outer.contentsMargins()
+
+        # Folded while unticked, so the dialog keeps its height for what matters now.
+        def fold(unfolded: bool) -> None:
+            box.setFlat(not unfolded)
+            fields.setVisible(unfolded)
+            outer.setContentsMargins(margins if unfolded else QMargins())
+            self._fit_height(shrink=not unfolded)
+
+        fold(False)
+        box.toggled.connect(fold)
         return box
 
     @staticmethod
@@ -250,6 +302,7 @@ class ConnectDialog(QDialog):
 
     def show_problem(self, error: HvmemError | None) -> None:
         """Show why the connection cannot be made (or nothing, for None)."""
+        self.trust_panel.setVisible(False)
         if error is None:
             self.problem.setVisible(False)
             return
@@ -277,7 +330,8 @@ class ConnectDialog(QDialog):
         log.debug("user connects to %s as %r", host.url, host.user)
         self.runner.submit(f"connect to {host.url}",
                            lambda: self._connect(host, typed, remember),
-                           self._on_connected, self._on_failed)
+                           self._on_connected,
+                           lambda error: self._on_failed(error, host.url))
 
     def _connect(self, host: SavedHost, typed: str, remember: bool) -> HostSession:
         # On a worker: the keyring and the first request may both take a while.
@@ -306,9 +360,76 @@ class ConnectDialog(QDialog):
         self.connected.emit(session)
         self.accept()
 
-    def _on_failed(self, error: HvmemError) -> None:
+    def _on_failed(self, error: HvmemError, url: str) -> None:
         self._set_connecting(False)
-        self.show_problem(error)
+        if error.kind is not ErrorKind.TLS:
+            self.show_problem(error)
+            return
+
+        # Not in a box: the choices belong beside the fields they fill.
+        self.show_problem(None)
+        pinned = normalise_fingerprint(self.fingerprint_edit.text())
+        self.trust_panel.show_error(error, url, pinned)
+        self.trust_panel.trust_button.setFocus()
+        self._fit_height()
+
+    # --- trust --------------------------------------------------------------------------
+
+    def trust_certificate(self, fingerprint: str, url: str) -> None:
+        """Pin `fingerprint` for the host at `url`; nothing connects until the user
+        presses Connect again."""
+        host = urlsplit(url).hostname or url
+        self.fingerprint_edit.setText(fingerprint)
+        # A pin replaces the CA check, so a CA file beside it would only mislead.
+        self.ca_edit.clear()
+        self.trusted_url = url
+        log.info("user trusts the certificate %s for %s", fingerprint, url)
+        self.fingerprint_edit.setCursorPosition(0)
+        self._say_trusted(f"This certificate (by the fingerprint above) is now trusted "
+                          f"for {host} only.")
+
+    def pick_ca_file(self) -> None:
+        """Ask for a CA file (through the injectable chooser) and put it in its field."""
+        path = self.ca_file_chooser(self)
+        if not path:
+            return
+
+        self.ca_edit.setText(path)
+        # The pin would win over the CA file: leave only the user's new choice.
+        self.fingerprint_edit.clear()
+        self.trusted_url = ""
+        if self.trust_panel.isVisible():
+            host = urlsplit(self.trust_panel.url).hostname or self.trust_panel.url
+            self._say_trusted(f"Certificates from this CA are now trusted for {host} "
+                              f"only.")
+
+    def _say_trusted(self, text: str) -> None:
+        saved = ("It is saved with the host when it connects." if
+                 self.save_box.isChecked() else
+                 "It is not saved: Save this host is off.")
+        self.trust_panel.setVisible(False)
+        self.problem.setText(f"{text} {saved} Press Connect to connect.")
+        self.problem.setToolTip("")
+        self.problem.setStyleSheet(message_style("note", self.problem))
+        self.problem.setVisible(True)
+        self.connect_button.setFocus()
+        self._fit_height(shrink=True)
+
+    def _host_edited(self, text: str) -> None:
+        url = self._canonical(text)
+        if self.trust_panel.isVisible() and url != self.trust_panel.url:
+            self.trust_panel.setVisible(False)
+        if self.trusted_url and url != self.trusted_url:
+            # The pinned certificate is another host's: it must not follow the address.
+            self.fingerprint_edit.clear()
+            self.trusted_url = ""
+
+    @staticmethod
+    def _canonical(text: str) -> str:
+        try:
+            return parse_host_url(text)
+        except HvmemError:
+            return ""
 
     def _set_connecting(self, connecting: bool) -> None:
         self.connecting = connecting
@@ -319,10 +440,18 @@ class ConnectDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        # A window's first size may be clamped below what its wrapped notes need.
+        self._fit_height()
+
+    def _fit_height(self, shrink: bool = False) -> None:
+        # A window's size may stay below what its wrapped notes need: a minimum-size
+        # constraint does not count a wrapped label's height for the width it has.
+        # `shrink` gives back the room of a panel that went away.
         layout = self.layout()
-        wanted = layout.totalHeightForWidth(self.width()) if layout else -1
-        if wanted > self.height():
+        if layout is None:
+            return
+        layout.activate()
+        wanted = layout.totalHeightForWidth(self.width())
+        if wanted > self.height() or (shrink and 0 < wanted < self.height()):
             self.resize(self.width(), wanted)
 
     def reject(self) -> None:

@@ -151,7 +151,7 @@ def _tls(exc: requests.exceptions.SSLError, url: str, host: str) -> HvmemError:
                     f"{fingerprint}")
     return HvmemError(
         ErrorKind.TLS, f"The certificate of {host} is not trusted", details=details,
-        host=host,
+        host=host, cert_fingerprint=fingerprint,
         hint="Choose the CA or certificate file that signed the host's certificate, or "
              "pin its fingerprint after checking it on the host (Get-ChildItem "
              "WSMan:\\localhost\\Listener).")
