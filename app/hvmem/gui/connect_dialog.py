@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -189,8 +190,10 @@ class ConnectDialog(QDialog):
         # constraint makes the dialog grow to it instead of clipping them.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.setMinimumWidth(460)
-        for widget in (self.reason, where, who, trust, self.advanced, self.save_box,
-                       self.trust_panel, self.problem, self.buttons):
+        for widget in (self.reason, where, who, trust, self.advanced, self.save_box):
+            layout.addWidget(widget)
+        layout.addStretch(1)  # spare height goes here, not into a folded group
+        for widget in (self.trust_panel, self.problem, self.buttons):
             layout.addWidget(widget)
 
     def _build_advanced(self) -> QGroupBox:
@@ -227,6 +230,7 @@ class ConnectDialog(QDialog):
 
         fold(False)
         box.toggled.connect(fold)
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         return box
 
     @staticmethod
