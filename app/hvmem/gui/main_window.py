@@ -11,7 +11,9 @@ visible columns and the refresh interval (and its pause) are remembered.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -43,7 +45,7 @@ from hvmem.gui.notifier import Notifier
 from hvmem.gui.poller import HostPoller, PollState
 from hvmem.gui.power_actions import PowerActions
 from hvmem.gui.result_dialog import ResultMessage
-from hvmem.gui.runner import Runner
+from hvmem.gui.runner import SHUTDOWN_WAIT_MS, Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.settings_dialog import SettingsDialog
 from hvmem.gui.settings_store import GuiSettings
@@ -111,6 +113,8 @@ class MainWindow(HostsMixin, QMainWindow):
         self._password_requests: list[PasswordRequest] = []
         self._asking: ConnectDialog | None = None  # the password dialog now open
         self._exit_confirmed = False  # the user chose to drop unapplied edits at exit
+        self.shutdown_wait_ms = SHUTDOWN_WAIT_MS  # the most closing waits for work
+        self._shut_down = False
 
         self.proxy = WindowVmProxy(self)
         self.proxy.setSourceModel(VmTableModel(self))
@@ -433,11 +437,22 @@ class MainWindow(HostsMixin, QMainWindow):
         self.settings.sync()
 
     def shutdown(self) -> None:
-        """Stop polling and wait for running work, so no worker outlives the window."""
+        """Stop polling, give running work and the sessions' closing about a second
+        (`shutdown_wait_ms`) in all, and drop the rest: a hung host never freezes the
+        exit. Sessions close on daemon threads, which never keep the process alive."""
+        if self._shut_down:
+            return  # closing the window did it already; `app.run` asks again
+        self._shut_down = True
+        deadline = time.monotonic() + self.shutdown_wait_ms / 1000
+
+        def left_ms() -> int:
+            return max(0, int((deadline - time.monotonic()) * 1000))
+
         for host in [*self.hosts, *self._closing]:
-            host.shutdown()
-        for host in self.hosts:
-            _close_quietly(host.session)
+            host.shutdown(left_ms())
+        closing = [_close_in_background(host.session) for host in self.hosts]
+        for thread in closing:
+            thread.join(left_ms() / 1000)
 
     def _unapplied(self) -> list[SettingsDialog]:
         return [dialog for host in self.hosts for dialog in host.dialogs.values()
@@ -472,6 +487,18 @@ class MainWindow(HostsMixin, QMainWindow):
         self.save_view()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _close_in_background(session: HostSession) -> threading.Thread:
+    # Closing a WinRM shell is a network call that waits for one in flight; on the GUI
+    # thread a hung host would freeze the exit. The closers move to the thread at once,
+    # so a later close of the session on the GUI thread has nothing left to wait for.
+    detached = dataclasses.replace(session, closers=session.closers)
+    session.closers = []
+    thread = threading.Thread(target=_close_quietly, args=(detached,), daemon=True,
+                              name=f"hvmem-close-{session.name}")
+    thread.start()
+    return thread
 
 
 def _close_quietly(session: HostSession) -> None:

@@ -1,9 +1,14 @@
 """The one road for blocking work: run a callable off the GUI thread, answer on it.
 
-A `Runner` lives in the GUI thread. `Runner.submit` hands a callable to its own thread
-pool and returns a `Job`; the worker posts the outcome to the runner by a queued signal,
-so the runner's slot, and every callback and `Job` signal after it, runs in the GUI
-thread. Nothing a worker does touches a widget.
+A `Runner` lives in the GUI thread. `Runner.submit` hands a callable to one of its
+worker threads and returns a `Job`; the worker posts the outcome to the runner by a
+queued signal, so the runner's slot, and every callback and `Job` signal after it, runs
+in the GUI thread. Nothing a worker does touches a widget.
+
+The workers are Python daemon threads, at most a few per runner, each ending when no
+work is queued. A network call stuck on a hung host therefore never holds the exit:
+`shutdown` waits a moment, then drops what is still running, whose late answer is
+discarded. (A QThreadPool would be waited for without end when Qt tears it down.)
 
 Failures arrive as `HvmemError`. Any other exception is logged with its traceback and
 wrapped into an `HvmemError` of kind INTERNAL, so the GUI has one error type to show.
@@ -13,11 +18,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from hvmem.errors import ErrorKind, HvmemError
 
@@ -48,14 +56,16 @@ class Job(QObject):
         self.done = False
 
 
-class _Task(QRunnable):
-    """Runs one callable on a pool thread and posts the outcome to the runner."""
+# How long, at most, closing a window waits on the GUI thread for running work.
+SHUTDOWN_WAIT_MS = 1000
+
+
+class _Task:
+    """Runs one callable on a worker thread and posts the outcome to the runner."""
 
     def __init__(self, runner: Runner, job_id: int, description: str,
                  func: Callable[[], Any]) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._post = runner._delivered.emit  # bound to a QObject of the GUI thread
+        self._post_signal = runner._delivered.emit  # to a QObject of the GUI thread
         self._job_id = job_id
         self._description = description
         self._func = func
@@ -79,9 +89,64 @@ class _Task(QRunnable):
         else:
             self._post(self._job_id, True, value)
 
+    def _post(self, job_id: int, ok: bool, value: object) -> None:
+        try:
+            self._post_signal(job_id, ok, value)
+        except RuntimeError:
+            # The runner went with its window while this call hung; nobody waits for
+            # the answer any more.
+            log.debug("%s answered after its window closed; dropped", self._description)
+
+
+class _Workers:
+    """At most `limit` daemon threads running queued tasks; each ends when none is
+    left."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._queue: deque[_Task] = deque()
+        self._running = 0
+        self._lock = threading.Condition()
+        self._names = itertools.count(1)
+
+    def start(self, task: _Task) -> None:
+        with self._lock:
+            if self._running >= self.limit:
+                self._queue.append(task)
+                return
+            self._running += 1
+        threading.Thread(target=self._work, args=(task,), daemon=True,
+                         name=f"hvmem-worker-{next(self._names)}").start()
+
+    def _work(self, task: _Task | None) -> None:
+        while task is not None:
+            task.run()
+            with self._lock:
+                task = self._queue.popleft() if self._queue else None
+                if task is None:
+                    self._running -= 1
+                    self._lock.notify_all()
+
+    def wait(self, msecs: int) -> bool:
+        """Block until no task runs or is queued, at most `msecs` ms."""
+        deadline = time.monotonic() + msecs / 1000
+        with self._lock:
+            while self._running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(left)
+        return True
+
+    def drop_queued(self) -> int:
+        with self._lock:
+            count = len(self._queue)
+            self._queue.clear()
+            return count
+
 
 class Runner(QObject):
-    """Runs blocking callables on a thread pool; results come back on the GUI thread.
+    """Runs blocking callables on worker threads; results come back on the GUI thread.
 
     Signals:
         busy_changed(bool): true while at least one job is running.
@@ -93,8 +158,7 @@ class Runner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
+        self._workers = _Workers(max_threads)
         self._ids = itertools.count(1)
         self._jobs: dict[int, tuple[Job, Callable[[Any], None] | None,
                                     Callable[[HvmemError], None] | None]] = {}
@@ -126,7 +190,7 @@ class Runner(QObject):
         self._jobs[job_id] = (job, on_success, on_error)
         log.debug("job %s started: %s", job_id, description)
 
-        self._pool.start(_Task(self, job_id, description, func))
+        self._workers.start(_Task(self, job_id, description, func))
         if was_idle:
             self.busy_changed.emit(True)
         return job
@@ -136,18 +200,23 @@ class Runner(QObject):
         return len(self._jobs)
 
     def wait_for_done(self, msecs: int = 30000) -> bool:
-        """Block until the pool's threads are done (for shutdown and tests only)."""
-        return bool(self._pool.waitForDone(msecs))
+        """Block until the workers are done, at most `msecs` (shutdown and tests)."""
+        return self._workers.wait(msecs)
 
-    def shutdown(self, msecs: int = 30000) -> bool:
-        """Wait for running work, then drop deliveries nobody will read (at exit).
+    def shutdown(self, msecs: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Drop queued work, wait at most `msecs` for running work, then drop the
+        deliveries nobody will read (at exit). A call still running goes on on its
+        daemon thread; its answer is discarded.
 
         Returns:
             Whether every worker finished in time.
         """
+        dropped = self._workers.drop_queued()
         done = self.wait_for_done(msecs)
         for job_id, (job, _ok, _err) in list(self._jobs.items()):
             log.debug("job %s dropped at shutdown: %s", job_id, job.description)
+        if dropped or not done:
+            log.info("%s job(s) left behind at shutdown", len(self._jobs))
         self._jobs.clear()
         return done
 

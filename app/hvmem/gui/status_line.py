@@ -144,8 +144,10 @@ class StatusLine(QObject):
         """A refresh of `host` (poll `poll_number`) landed: drop the message if the VM
         it is about has gone or no longer matches it."""
         subject = self.subject
-        if subject is None or subject.host is not host or poll_number <= subject.after_poll:
+        if subject is None or subject.host is not host:
             return
+        if poll_number <= subject.after_poll:
+            return  # a refresh that started before the message may predate it
         vm = inventory.vm(subject.vm_id)
         if vm is None or not subject.holds(vm):
             self.clear()
