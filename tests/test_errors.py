@@ -10,6 +10,8 @@ def test_the_host_is_named_once() -> None:
 
     assert str(named) == "hv01 did not answer within 30 s"
     assert str(unnamed) == "hv01: Failed to modify device 'Memory'."
+    assert named.headline() == "hv01 did not answer within 30 s"
+    assert unnamed.headline() == str(unnamed)
 
 
 def test_records_are_classified_by_id_and_hresult_never_by_text() -> None:

@@ -202,8 +202,7 @@ def _guarded(action: Callable[[], int]) -> int:
 
 def print_error(exc: HvmemError) -> None:
     """An HvmemError as a person reads it: summary, the host's details, a hint."""
-    where = f"{exc.host}: " if exc.host else ""
-    print(f"hvmem: {where}{exc.summary}", file=sys.stderr)
+    print(f"hvmem: {exc.headline()}", file=sys.stderr)
     if exc.details:
         for line in exc.details.splitlines():
             print(f"  {line}", file=sys.stderr)

@@ -120,8 +120,12 @@ class HvmemError(Exception):
         self.records = tuple(records)
         self.cert_fingerprint = cert_fingerprint
 
-    def __str__(self) -> str:
-        # Most summaries name the host already ("hv01 did not answer within 30 s").
+    def headline(self) -> str:
+        """The summary, with the host in front unless the summary names it already."""
+        # Most transport summaries do ("hv01 did not answer within 30 s").
         named = not self.host or self.host.lower() in self.summary.lower()
-        text = self.summary if named else f"{self.host}: {self.summary}"
+        return self.summary if named else f"{self.host}: {self.summary}"
+
+    def __str__(self) -> str:
+        text = self.headline()
         return f"{text} ({self.hint})" if self.hint else text
