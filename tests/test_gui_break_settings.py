@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 
 from hvmem.model import Inventory, VmSnapshot
 
+from gui_helpers import count_writes, type_into
+
 
 def vm_named(inventory: Inventory, name: str) -> VmSnapshot:
     return next(vm for vm in inventory.vms if vm.name == name)
@@ -24,25 +26,6 @@ def open_dialog(window: Any, qtbot: Any, name: str) -> Any:
     dialog.activateWindow()  # offscreen windows do not take focus on their own
     qtbot.waitUntil(dialog.isActiveWindow, timeout=2_000)
     return dialog
-
-
-def type_into(qtbot: Any, spin: Any, text: str) -> None:
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, text)
-
-
-def count_writes(window: Any, monkeypatch: Any) -> list[Any]:
-    calls: list[Any] = []
-    client = window.session.client
-    original = client.set_memory
-
-    def counting(vm: Any, change: Any) -> Any:
-        calls.append(change)
-        return original(vm, change)
-
-    monkeypatch.setattr(client, "set_memory", counting)
-    return calls
 
 
 def poll(window: Any, qtbot: Any) -> None:

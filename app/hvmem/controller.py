@@ -244,7 +244,7 @@ def apply(
     try:
         answered: VmSnapshot | None = client.set_memory(vm, effective)
     except ConflictError as exc:
-        current = exc.current or _read_once(client, vm.id)
+        current = exc.current or read_back(client, vm.id)
         return result.make("conflict", current, error=exc)
     except HostOperationError as exc:
         result.host_errors = list(exc.records)
@@ -300,7 +300,7 @@ def _after_failed_send(client: HostClient, result: _Result,
 
     log.warning("%s: connection failed during the write (%s); reading back once",
                 result.vm.name, exc)
-    after = _read_once(client, result.vm.id)
+    after = read_back(client, result.vm.id)
     if after is None:
         return result.make("unknown", None)
     result.notes = ("The connection failed during the change; hvmem read the VM again "
@@ -308,7 +308,12 @@ def _after_failed_send(client: HostClient, result: _Result,
     return result.make(_classify(result.vm, result, after), after)
 
 
-def _read_once(client: HostClient, vm_id: str) -> VmSnapshot | None:
+def read_back(client: HostClient, vm_id: str) -> VmSnapshot | None:
+    """The VM as the host has it now, or None when it cannot be read (logged).
+
+    Used after a write whose outcome is in doubt: a failed read is an answer too
+    ("unknown"), so it is not raised.
+    """
     try:
         return client.get_vm(vm_id)[1]
     except HvmemError as exc:
@@ -328,7 +333,7 @@ def _settle(client: HostClient, vm_id: str, answered: VmSnapshot | None,
     deadline = clock() + timeout
     latest, previous = answered, None
     while True:
-        current = _read_once(client, vm_id)
+        current = read_back(client, vm_id)
         if current is None:
             return latest
         latest = current

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hvmem import controller
 from hvmem.errors import ErrorKind, HostErrorClass, HvmemError, classify_record
 from hvmem.hyperv.client import ConflictError, HostClient, HostOperationError
 from hvmem.hyperv.protocol import ErrorRecord
@@ -173,7 +174,7 @@ def power(client: HostClient, vm: VmSnapshot, action: Action) -> PowerResult:
     try:
         after = call(vm)
     except ConflictError as exc:
-        current = exc.current or _read_once(client, vm.id)
+        current = exc.current or controller.read_back(client, vm.id)
         return _made(PowerResult("conflict", action, vm, current, error=exc))
     except HostOperationError as exc:
         return _made(_refused_by_host(vm, action, exc))
@@ -247,17 +248,9 @@ def _after_failed_call(client: HostClient, vm: VmSnapshot, action: Action,
 
     log.warning("%s: connection failed during %s (%s); reading back once",
                 vm.name, action, exc)
-    after = _read_once(client, vm.id)
+    after = controller.read_back(client, vm.id)
     note = ("The connection failed during the action; hvmem read the VM again to find "
             "out what happened.",)
     if after is not None and after.state == TARGET_STATES[action]:
         return PowerResult("done", action, vm, after, notes=note)
     return PowerResult("unknown", action, vm, after, error=exc)
-
-
-def _read_once(client: HostClient, vm_id: str) -> VmSnapshot | None:
-    try:
-        return client.get_vm(vm_id)[1]
-    except HvmemError as exc:
-        log.warning("read-back of %s failed: %s", vm_id, exc)
-        return None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hvmem.errors import ErrorKind, HvmemError, format_records
 from hvmem.model import MemorySettings, VmSnapshot
+from hvmem.rules import LABELS
 
 if TYPE_CHECKING:
     from hvmem.controller import ApplyResult
@@ -26,14 +27,7 @@ PARTIAL_CHOICES = (
     ("back", "&Go Back to Before"),
 )
 
-FIELD_LABELS = {
-    "startup_mb": "Startup RAM",
-    "dynamic": "Dynamic Memory",
-    "minimum_mb": "Minimum RAM",
-    "maximum_mb": "Maximum RAM",
-    "buffer_percent": "Memory buffer",
-    "weight": "Memory weight",
-}
+FIELD_LABELS = LABELS  # what each setting is called on the Memory page
 
 
 @dataclass(frozen=True)
