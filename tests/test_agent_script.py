@@ -277,10 +277,17 @@ def test_power_op_guards_the_state_and_reads_the_vm_back(agent: str) -> None:
     assert "Get-JsonField $Arguments 'expected_state'" in source
     assert "-cne $expectedState" in source
     assert "New-Failure 'conflict'" in source and "current = $current" in source
-    assert "New-Failure 'host'" in source
     # The VM afterwards travels with success and with failure alike.
     assert source.count("Get-VmRecord (Get-VmById $id)") == 1
-    assert "vm = $after" in source
+    assert "Complete-HyperVCall $failures $after" in source
+
+
+def test_a_hyperv_call_answers_with_the_vm_or_a_host_failure_carrying_it(
+        agent: str) -> None:
+    source = text(function_node(agent, "Complete-HyperVCall"))
+    assert "return [ordered]@{ vm = $After }" in source
+    assert "New-Failure 'host'" in source
+    assert "records = $records.ToArray()" in source and "vm = $After" in source
 
 
 def test_unknown_op_message_names_every_operation(agent: str) -> None:

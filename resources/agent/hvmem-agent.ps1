@@ -587,6 +587,27 @@ function Get-SetMemorySplat {
     return $splat
 }
 
+function Complete-HyperVCall {
+    # The answer after one Hyper-V call: the VM as it is now or, when the call reported
+    # errors (a change may still have landed in part), a 'host' failure that carries
+    # every error record and that same VM.
+    param($Failures, $After)
+
+    if ($Failures.Count -eq 0) { return [ordered]@{ vm = $After } }
+
+    $records = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($item in $Failures) { $records.Add((ConvertTo-WireRecord $item)) }
+    $first = $records[0]
+    $extra = [ordered]@{
+        error_id = $first.error_id
+        category = $first.category
+        hresult = $first.hresult
+        records = $records.ToArray()
+        vm = $After
+    }
+    throw (New-Failure 'host' $first.message $extra)
+}
+
 function Invoke-SetMemoryOp {
     param($Arguments)
 
@@ -625,19 +646,7 @@ function Invoke-SetMemoryOp {
 
     # What the VM has now is the truth either way; a partial change shows there.
     $after = Get-VmRecord (Get-VmById $id)
-    if ($failures.Count -eq 0) { return [ordered]@{ vm = $after } }
-
-    $records = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($item in $failures) { $records.Add((ConvertTo-WireRecord $item)) }
-    $first = $records[0]
-    $extra = [ordered]@{
-        error_id = $first.error_id
-        category = $first.category
-        hresult = $first.hresult
-        records = $records.ToArray()
-        vm = $after
-    }
-    throw (New-Failure 'host' $first.message $extra)
+    return (Complete-HyperVCall $failures $after)
 }
 
 function Invoke-PowerCmdlet {
@@ -700,19 +709,7 @@ function Invoke-PowerOp {
     $null = Invoke-PowerCmdlet $Op $vm $failures
 
     $after = Get-VmRecord (Get-VmById $id)
-    if ($failures.Count -eq 0) { return [ordered]@{ vm = $after } }
-
-    $records = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($item in $failures) { $records.Add((ConvertTo-WireRecord $item)) }
-    $first = $records[0]
-    $extra = [ordered]@{
-        error_id = $first.error_id
-        category = $first.category
-        hresult = $first.hresult
-        records = $records.ToArray()
-        vm = $after
-    }
-    throw (New-Failure 'host' $first.message $extra)
+    return (Complete-HyperVCall $failures $after)
 }
 
 function Invoke-Operation {
