@@ -103,8 +103,10 @@ def _no_threads_left() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _gui_settings_in_tmp(tmp_path_factory: Any, monkeypatch: Any) -> None:
-    """The window's remembered settings go to a fresh folder, never the user's."""
+    """Settings and logs go to fresh folders, never the user's: a test run beside a
+    running hvmem must not rotate its log file under it."""
     monkeypatch.setenv("HVMEM_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("HVMEM_LOG_DIR", str(tmp_path_factory.mktemp("log")))
 
 
 @dataclass

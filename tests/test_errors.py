@@ -27,3 +27,4 @@ def test_records_are_classified_by_id_and_hresult_never_by_text() -> None:
     assert classify_record(polish) is HostErrorClass.OUT_OF_MEMORY
     assert classify_record(negative) is HostErrorClass.OUT_OF_MEMORY
     assert classify_record(ErrorRecord("Out of memory")) is HostErrorClass.OTHER
+

@@ -41,7 +41,7 @@ from hvmem.hyperv.connect import (
 
 log = logging.getLogger("hvmem.hosts")
 
-CONFIG_DIR_ENV = "HVMEM_CONFIG_DIR"
+CONFIG_DIR_ENV = paths.CONFIG_DIR_ENV
 HOSTS_FILE = "hosts.json"
 KEYRING_SERVICE = "hvmem"
 _FORMAT_VERSION = 1
@@ -49,8 +49,7 @@ _FORMAT_VERSION = 1
 
 def config_dir() -> Path:
     """The folder of hvmem's settings: $HVMEM_CONFIG_DIR, else the user's config folder."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    return Path(override) if override else paths.config_dir()
+    return paths.config_dir()
 
 
 def hosts_path() -> Path:

@@ -8,15 +8,12 @@ a path. Nothing secret is ever stored here.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from hvmem.paths import config_dir
-
-CONFIG_DIR_ENV = "HVMEM_CONFIG_DIR"
 INTERVAL_CHOICES_MS = (1000, 2000, 5000, 10_000, 30_000)
 # Hyper-V Manager's own columns plus Memory Demand and Memory Status show by default;
 # these two hvmem adds are one click away in the column chooser.
@@ -26,10 +23,7 @@ DEFAULT_INTERVAL_MS = 2000
 
 def settings_path(folder: Path | None = None) -> Path:
     """The INI file: in `folder`, else in $HVMEM_CONFIG_DIR, else in the config folder."""
-    if folder is None:
-        override = os.environ.get(CONFIG_DIR_ENV)
-        folder = Path(override) if override else config_dir()
-    return folder / "gui.ini"
+    return (folder or config_dir()) / "gui.ini"
 
 
 class GuiSettings:
