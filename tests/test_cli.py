@@ -163,6 +163,16 @@ def test_refused_by_hyperv_exits_1_with_the_host_text(
     assert "Traceback" not in captured.err
 
 
+def test_a_refusal_says_what_to_do_next(
+        sim: CountingAgent, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["set", "ubuntu-lts", "--startup", "2048", "--json"])
+
+    reasons = json.loads(capsys.readouterr().out)["reasons"]
+    assert code == 1
+    assert [r["rule"] for r in reasons] == ["guest-no-hot-remove"]
+    assert "shut the VM down to lower its Startup RAM" in reasons[0]["message"]
+
+
 def test_unknown_vm_lists_the_candidates(
         sim: CountingAgent, capsys: pytest.CaptureFixture[str]) -> None:
     code = run(["set", "no-such-vm", "--weight", "10"])

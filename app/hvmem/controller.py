@@ -389,16 +389,20 @@ def _host_reasons(result: _Result, outcome: Outcome) -> list[Finding]:
     resized = result.runtime and result.requested.startup_mb != result.vm.assigned_mb
     grow = result.requested.startup_mb > result.vm.assigned_mb
     if resized and HostErrorClass.NOT_SUPPORTED in classes:
-        rule, why = (("guest-no-hot-add", "The guest cannot take memory while it runs.")
+        rule, why = (("guest-no-hot-add", "The guest cannot take memory while it runs: "
+                      "shut the VM down to raise its Startup RAM.")
                      if grow else
-                     ("guest-no-hot-remove",
-                      "The guest cannot give memory back while it runs."))
+                     ("guest-no-hot-remove", "The guest cannot give memory back while "
+                      "it runs: shut the VM down to lower its Startup RAM."))
     elif resized and grow and HostErrorClass.OUT_OF_MEMORY in classes:
-        rule, why = "host-free-memory", "The host did not have enough free memory."
+        rule, why = ("host-free-memory", "The host did not have enough free memory: "
+                     "free some (shrink, save or stop another VM), then try again.")
     elif resized and not grow:
-        rule, why = "guest-in-use", "Hyper-V removes only memory the guest does not use."
+        rule, why = ("guest-in-use", "Hyper-V removes only memory the guest does not "
+                     "use: free memory inside the guest, or shut the VM down to lower "
+                     "its Startup RAM.")
     else:
         name = min(c.value for c in classes)
-        rule, why = f"host-{name.replace('_', '-')}", "Hyper-V refused it."
+        rule, why = f"host-{name.replace('_', '-')}", f"Hyper-V refused it: {text}"
     field = "startup_mb" if resized else None
-    return [Finding(rule, "error", field, f"{why} Hyper-V: {text}")]
+    return [Finding(rule, "error", field, why)]

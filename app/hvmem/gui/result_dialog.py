@@ -96,8 +96,11 @@ def _details(result: ApplyResult) -> str:
 def _reason(result: ApplyResult) -> str:
     if result.host_errors:
         # The whole first record: its first line often only names the device ("Failed to
-        # modify device 'Memory'."), the reason follows on the next lines.
-        return "Hyper-V says: " + " ".join(result.host_errors[0].message.split())
+        # modify device 'Memory'."), the reason follows on the next lines. What to do
+        # next (the reason hvmem derived from Hyper-V's ids) comes first.
+        said = "Hyper-V says: " + " ".join(result.host_errors[0].message.split())
+        advice = [f.message for f in result.reasons if not f.rule.startswith("host-")]
+        return "\n".join([*advice, said])
     if result.reasons:
         return "\n".join(f"[{f.rule}] {f.message}" for f in result.reasons)
     if result.error is not None:
