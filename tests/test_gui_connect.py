@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from hvmem.errors import ErrorKind, HvmemError
 from hvmem.gui.connect_dialog import ConnectDialog
 from hvmem.hosts import SavedHost, load_hosts
 
@@ -108,3 +109,31 @@ def test_a_saved_host_fills_the_fields(demo_window: Any, qtbot: Any) -> None:
     assert dialog.host_edit.text() == "https://hv02.lab.local:5986/wsman"
     assert dialog.auth_box.currentData() == "kerberos"
     assert dialog.user_edit.text() == "LAB\\ops" and dialog.read_spin.value() == 60
+
+
+def test_a_long_failure_never_squeezes_the_login_fields(demo_window: Any,
+                                                         demo_host: Any,
+                                                         qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    fill(dialog, demo_host.url, "basic", demo_host.user, "wrong")
+    dialog.save_box.setChecked(False)
+    long_hint = " ".join(["Check the user name, the password and the method."] * 12)
+
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.connecting, timeout=15_000)
+    dialog.show_problem(HvmemError(ErrorKind.AUTH, "The credentials were rejected",
+                                   hint=long_hint))
+    qtbot.wait(50)
+
+    for field in (dialog.user_edit, dialog.password_edit):
+        assert field.height() >= field.sizeHint().height()
+    assert long_hint in dialog.problem.toolTip() + dialog.problem.text()
+
+
+def test_editing_the_host_clears_the_old_failure(demo_window: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    dialog.show_problem(HvmemError(ErrorKind.UNREACHABLE, "hv01 did not answer"))
+
+    dialog.host_edit.setText("hv02")
+
+    assert dialog.problem.isHidden()

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QMargins, Signal
+from PySide6.QtCore import QMargins, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -61,6 +62,9 @@ log = logging.getLogger("hvmem.gui")
 AUTH_CHOICES = (("ntlm", "NTLM (Windows account)"), ("kerberos", "Kerberos (domain)"),
                 ("basic", "Basic (HTTPS only)"), ("credssp", "CredSSP"),
                 ("certificate", "Client certificate"))
+# The most lines of a failure shown at once; a longer one scrolls (all of it also
+# in the tooltip).
+PROBLEM_LINES = 6
 
 
 def choose_ca_file(parent: QWidget) -> str:
@@ -168,7 +172,7 @@ class ConnectDialog(QDialog):
         self.save_box.setChecked(True)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setVisible(False)
+        self.problem_area = self._build_problem_area(self.problem)
         self.trust_panel = TrustPanel()
         self.trust_panel.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -193,7 +197,7 @@ class ConnectDialog(QDialog):
         for widget in (self.reason, where, who, trust, self.advanced, self.save_box):
             layout.addWidget(widget)
         layout.addStretch(1)  # spare height goes here, not into a folded group
-        for widget in (self.trust_panel, self.problem, self.buttons):
+        for widget in (self.trust_panel, self.problem_area, self.buttons):
             layout.addWidget(widget)
 
     def _build_advanced(self) -> QGroupBox:
@@ -232,6 +236,33 @@ class ConnectDialog(QDialog):
         box.toggled.connect(fold)
         box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         return box
+
+    @staticmethod
+    def _build_problem_area(label: QLabel) -> QScrollArea:
+        # A long hint scrolls in a few lines instead of pushing the fields together.
+        area = QScrollArea()
+        area.setWidget(label)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setVisible(False)
+        return area
+
+    def _show_problem_area(self, visible: bool) -> None:
+        # The label's wrapped height is not counted by a minimum-size layout; the
+        # area's fixed height is, so the dialog grows for it (up to PROBLEM_LINES).
+        self.problem.setVisible(visible)
+        self.problem_area.setVisible(visible)
+        if visible:
+            layout = self.layout()
+            margins = layout.contentsMargins() if layout else QMargins()
+            scroll_bar = self.problem_area.verticalScrollBar().sizeHint().width()
+            width = (max(self.width(), self.minimumWidth()) - margins.left()
+                     - margins.right() - scroll_bar)
+            wanted = self.problem.heightForWidth(width)
+            most = self.problem.fontMetrics().lineSpacing() * PROBLEM_LINES + 8
+            self.problem_area.setFixedHeight(min(max(wanted, 0), most) + 2)
+        self._fit_height(shrink=not visible)
 
     @staticmethod
     def _label(text: str, buddy: QWidget) -> QLabel:
@@ -308,13 +339,13 @@ class ConnectDialog(QDialog):
         """Show why the connection cannot be made (or nothing, for None)."""
         self.trust_panel.setVisible(False)
         if error is None:
-            self.problem.setVisible(False)
+            self._show_problem_area(False)
             return
         text = error.summary + (f"\n{error.hint}" if error.hint else "")
         self.problem.setText(text)
-        self.problem.setToolTip(error.details)
+        self.problem.setToolTip("\n\n".join(p for p in (text, error.details) if p))
         self.problem.setStyleSheet(message_style("error", self.problem))
-        self.problem.setVisible(True)
+        self._show_problem_area(True)
 
     def start_connect(self) -> None:
         """Check what was typed, then connect on the dialog's runner."""
@@ -415,12 +446,14 @@ class ConnectDialog(QDialog):
         self.problem.setText(f"{text} {saved} Press Connect to connect.")
         self.problem.setToolTip("")
         self.problem.setStyleSheet(message_style("note", self.problem))
-        self.problem.setVisible(True)
+        self._show_problem_area(True)
         self.connect_button.setFocus()
         self._fit_height(shrink=True)
 
     def _host_edited(self, text: str) -> None:
         url = self._canonical(text)
+        if self.problem_area.isVisible() and not self.connecting:
+            self._show_problem_area(False)  # it was about the address as it was
         if self.trust_panel.isVisible() and url != self.trust_panel.url:
             self.trust_panel.setVisible(False)
         if self.trusted_url and url != self.trusted_url:
