@@ -194,7 +194,9 @@ class ConnectDialog(QDialog):
         # constraint makes the dialog grow to it instead of clipping them.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.setMinimumWidth(460)
-        for widget in (self.reason, where, who, trust, self.advanced, self.save_box):
+        top: tuple[QWidget, ...] = (self.reason, where, who, trust, self.advanced,
+                                    self.save_box)
+        for widget in top:
             layout.addWidget(widget)
         layout.addStretch(1)  # spare height goes here, not into a folded group
         for widget in (self.trust_panel, self.problem_area, self.buttons):
