@@ -332,8 +332,8 @@ TOGGLE_WHILE_RUNNING = "Shut down the VM to turn Dynamic Memory on or off"
 # The reference leaves the weight of a running static VM unconfirmed; the state
 # matrix (startup only) is the safer reading, and the simulator takes it too.
 STATIC_WEIGHT_WHILE_RUNNING = (
-    "While the VM runs with static memory, only Startup RAM can change; shut the VM "
-    "down to change the memory weight")
+    "While the VM runs with static memory, its memory weight cannot change; shut the "
+    "VM down to change it")
 
 
 def _running_dynamic_findings(now: MemorySettings, change: MemoryChange
