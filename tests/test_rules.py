@@ -334,3 +334,15 @@ def test_disabled_fields_say_why() -> None:
     assert "Shut down the VM" in running_dm["dynamic"].reason
     assert "now 4096 MB" in running_dm["maximum_mb"].reason
     assert "6.2 or later needed" in old["startup_mb"].reason
+
+
+def test_a_locked_weight_never_claims_startup_can_change() -> None:
+    """Beside a Startup locked by nested virtualisation, 'only Startup RAM can change'
+    read as a contradiction."""
+    vm = make_vm("Running", STATIC, nested_virtualization=True)
+
+    states = field_states(vm)
+
+    assert not states["startup_mb"].enabled and not states["weight"].enabled
+    assert "Startup" not in states["weight"].reason
+    assert "shut the VM down" in states["weight"].reason
