@@ -20,6 +20,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication
 
 from hvmem.errors import HvmemError
+from hvmem.gui.display import screen_problem
 from hvmem.gui.main_window import MainWindow
 from hvmem.gui.notifier import Notifier
 from hvmem.gui.result_dialog import ResultMessage, describe_error
@@ -126,6 +127,10 @@ def run(args: argparse.Namespace,
         The exit status: 0 after a normal close, 1 when the window could not start.
     """
     notifier: Notifier | None = None
+    problem = "" if QApplication.instance() else screen_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     try:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("hvmem")
