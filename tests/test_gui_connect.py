@@ -137,3 +137,19 @@ def test_editing_the_host_clears_the_old_failure(demo_window: Any, qtbot: Any) -
     dialog.host_edit.setText("hv02")
 
     assert dialog.problem.isHidden()
+
+
+def test_connecting_to_an_open_host_picks_it_instead_of_adding_it_again(
+        demo_window: Any, demo_host: Any, qtbot: Any) -> None:
+    # The second address is written another way: the same host, the same URL.
+    for url in (demo_host.url, demo_host.url.removesuffix("/wsman").upper()):
+        dialog = make_dialog(qtbot, demo_window)
+        fill(dialog, url, "basic", demo_host.user, demo_host.password)
+        dialog.save_box.setChecked(False)
+        demo_window.hosts_pane.set_current(0)
+        with qtbot.waitSignal(dialog.connected, timeout=15_000):
+            qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+
+    assert len(demo_window.hosts) == 2 and demo_window.hosts_pane.list.count() == 2
+    assert demo_window.current_host is demo_window.hosts[1]
+    assert "already open" in demo_window.status_line.text()

@@ -385,7 +385,8 @@ class ConnectDialog(QDialog):
             raise
         if remember:
             self.credentials.set(host.user, host.url, password)
-        return HostSession(client, client.name, simulated=False, closers=[client.close])
+        return HostSession(client, client.name, simulated=False, closers=[client.close],
+                           url=target.url)
 
     def _on_connected(self, session: HostSession) -> None:
         self._set_connecting(False)

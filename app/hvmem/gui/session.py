@@ -21,12 +21,15 @@ class HostSession:
         name: the host's name for the title and messages.
         simulated: true for the built-in demo host; the title says so.
         closers: called once, in order, when the window is done with the host.
+        url: the canonical WinRM URL it was opened with ("" when not known, as for the
+            demo host): the window opens each URL once.
     """
 
     client: HostClient
     name: str
     simulated: bool = False
     closers: list[Callable[[], None]] = field(default_factory=list)
+    url: str = ""
 
     @property
     def title(self) -> str:

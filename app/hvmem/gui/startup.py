@@ -117,7 +117,7 @@ def open_saved_host(host: SavedHost,
         return PasswordRequest(host, f"The saved settings for {host.display_name} cannot "
                                      f"work as they are: {error.summary}.{hint}")
     return HostSession(client, host.display_name, simulated=False,
-                       closers=[client.close])
+                       closers=[client.close], url=target.url)
 
 
 def _why_asking(host: SavedHost, credentials: CredentialStore) -> str:

@@ -68,7 +68,15 @@ class HostsMixin:
     # --- hosts ----------------------------------------------------------------------
 
     def add_session(self, session: HostSession, runner: Runner | None = None) -> HostView:
-        """Show another host (with its own runner and poller) and make it current."""
+        """Show another host (with its own runner and poller) and make it current.
+
+        A host already open under the same URL is picked instead (the status line says
+        so) and the new session is closed: one entry per host."""
+        already = self._open_host(session.url)
+        if already is not None:
+            self._pick_open_host(already, session)
+            return already
+
         host = HostView(session, self.interval_ms, self.clock, runner,
                         self)  # type: ignore[arg-type]
         host.inventory_arrived.connect(lambda _inv, h=host: self._on_host_inventory(h))
@@ -80,6 +88,24 @@ class HostsMixin:
             self._start_host(host)
         log.info("window shows host %s", session.name)
         return host
+
+    def _open_host(self, url: str) -> HostView | None:
+        wanted = url.strip().casefold()
+        for host in self.hosts if wanted else []:
+            if host.session.url.strip().casefold() == wanted:
+                return host
+        return None
+
+    def _pick_open_host(self, host: HostView, duplicate: HostSession) -> None:
+        log.info("%s is already open: picked, not added again", host.name)
+        self.hosts_pane.set_current(self.hosts.index(host))
+        self.status_line.show(f"{host.name} is already open: selected it.")
+
+        def closed(_outcome: object) -> None:
+            log.debug("second session to %s closed", host.name)
+
+        host.runner.submit(f"close the second connection to {host.name}",
+                           duplicate.close, on_success=closed, on_error=closed)
 
     def start(self) -> None:
         """Start polling every host (once only, when the refresh is paused)."""
