@@ -170,3 +170,27 @@ def test_fields_have_mnemonics_to_reach_them(demo_window: Any) -> None:
     assert buddies["Ma&ximum RAM:"] is page.maximum_spin
     assert buddies["Memory &buffer:"] is page.buffer_spin
     assert "&" in page.dynamic_box.text()
+
+
+def test_go_back_after_try_again_restores_the_values_before_the_first_attempt(
+        demo_window: Any, demo_host: Any, qtbot: Any, fake_notifier: Any,
+        monkeypatch: Any) -> None:
+    dialog = open_dialog(demo_window, "dev-win11")
+    type_into(qtbot, dialog.page.startup_spin, "14336")  # 14 GB: the host has less
+    with qtbot.waitSignal(dialog.result_arrived, timeout=15_000) as arrived:
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert arrived.args[0].outcome == "partial"
+    sim_host = demo_host.sim_host
+    with sim_host.lock:  # a little memory comes free, so the retry grows a little
+        sim_host.reserve_mb -= 64
+    with qtbot.waitSignal(dialog.result_arrived, timeout=15_000) as arrived:
+        fake_notifier.answer("retry")
+    assert arrived.args[0].outcome == "partial"
+    assert arrived.args[0].before.startup_mb != 8192  # what the first try reached
+    writes = count_writes(demo_window, monkeypatch)
+
+    with qtbot.waitSignal(dialog.result_arrived, timeout=15_000) as arrived:
+        fake_notifier.answer("back")
+
+    assert [w.as_dict() for w in writes] == [{"startup_mb": 8192}]
+    assert demo_host.sim_host.find(arrived.args[0].vm_id).assigned_mb == 8192

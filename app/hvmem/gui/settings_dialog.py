@@ -47,7 +47,14 @@ from hvmem.gui.result_dialog import (
 from hvmem.gui.runner import Job, Runner
 from hvmem.gui.theme import message_style
 from hvmem.hyperv.client import HostClient
-from hvmem.model import SETTING_FIELDS, HostSnapshot, Inventory, MemoryChange, VmSnapshot
+from hvmem.model import (
+    SETTING_FIELDS,
+    HostSnapshot,
+    Inventory,
+    MemoryChange,
+    MemorySettings,
+    VmSnapshot,
+)
 
 log = logging.getLogger("hvmem.gui")
 
@@ -172,15 +179,19 @@ class SettingsDialog(QDialog):
 
         self.send(change, close_after)
 
-    def send(self, change: MemoryChange, close_after: bool = False) -> None:
-        """Apply `change` to the VM as the page last saw it, through the controller."""
+    def send(self, change: MemoryChange, close_after: bool = False,
+             origin: MemorySettings | None = None) -> None:
+        """Apply `change` to the VM as the page last saw it, through the controller.
+
+        `origin`, for a retry, is the VM's settings before the user's change: Go Back
+        to Before returns there, not to what an earlier attempt reached."""
         vm, host = self.page.vm, self.page.host
         log.debug("apply %s to %s", change.as_dict(), vm.name)
         self._set_busy(True)
         self.job = self.runner.submit(
             f"change the memory of {vm.name}",
             lambda: controller.apply(self.client, vm, change, host),
-            lambda result: self._on_result(result, close_after),
+            lambda result: self._on_result(result, close_after, origin),
             self._on_error,
         )
 
@@ -198,7 +209,8 @@ class SettingsDialog(QDialog):
             self.job = None
         self._update_buttons()
 
-    def _on_result(self, result: ApplyResult, close_after: bool) -> None:
+    def _on_result(self, result: ApplyResult, close_after: bool,
+                   origin: MemorySettings | None = None) -> None:
         self._set_busy(False)
         if result.after is not None:
             self._take_readback(result)
@@ -210,7 +222,8 @@ class SettingsDialog(QDialog):
                 self.accept()
         elif result.outcome == "partial":
             self.notifier.ask(describe_result(result, self.vm_name), PARTIAL_CHOICES,
-                              lambda key: self._after_partial(result, key), self,
+                              lambda key: self._after_partial(result, key, origin),
+                              self,
                               escape="keep", default="keep")
         elif result.outcome == "unknown":
             self._read_again(result)
@@ -219,13 +232,16 @@ class SettingsDialog(QDialog):
         self.result_arrived.emit(result)
         self._update_buttons()
 
-    def _after_partial(self, result: ApplyResult, choice: str) -> None:
-        """The user's answer to a partial result: keep, retry, or go back."""
+    def _after_partial(self, result: ApplyResult, choice: str,
+                       origin: MemorySettings | None = None) -> None:
+        """The user's answer to a partial result: keep, retry, or go back (to `origin`,
+        the settings before the first attempt, when this result was a retry's)."""
         log.debug("after a partial result on %s the user chose %s", self.vm_name, choice)
+        before = origin if origin is not None else result.before
         if choice == "retry":
-            self.send(_change_to(result.requested, result.asked))
+            self.send(_change_to(result.requested, result.asked), origin=before)
         elif choice == "back":
-            self.send(_change_to(result.before, result.asked))
+            self.send(_change_to(before, result.asked))
         else:
             self.page.forget_edits()
             self.status_message.emit(f"{self.vm_name}: kept what was achieved. "
