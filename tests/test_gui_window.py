@@ -113,3 +113,22 @@ def test_a_failed_poll_is_a_status_not_a_box(demo_window: Any, demo_host: Any,
     assert "Not responding" in demo_window.poll_label.full_text()
     assert fake_notifier.shown == []
     assert demo_window.model.rowCount() == len(demo_window.inventory.vms)
+
+
+def _mnemonic(text: str) -> str:
+    index = text.replace("&&", "").find("&")
+    return text.replace("&&", "")[index + 1].lower() if index >= 0 else ""
+
+
+def test_no_label_takes_the_alt_key_of_a_menu(demo_window: Any) -> None:
+    from PySide6.QtWidgets import QLabel, QTabBar
+
+    menus = [_mnemonic(a.text()) for a in demo_window.menuBar().actions()]
+    labels = [_mnemonic(w.text()) for w in demo_window.findChildren(QLabel)]
+    for bar in demo_window.findChildren(QTabBar):
+        labels += [_mnemonic(bar.tabText(i)) for i in range(bar.count())]
+    labels = [key for key in labels if key]
+
+    assert {"v", "h"} <= set(menus)
+    assert not set(labels) & set(menus), (labels, menus)
+    assert len(labels) == len(set(labels)), labels

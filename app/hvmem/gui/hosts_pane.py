@@ -57,7 +57,7 @@ class HostsPane(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel("&Hosts")
+        title = QLabel("H&osts")
         font = title.font()
         font.setBold(True)
         title.setFont(font)

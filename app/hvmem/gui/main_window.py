@@ -159,7 +159,7 @@ class MainWindow(HostsMixin, QMainWindow):
         self.filter_edit.setPlaceholderText("Filter by name")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
-        filter_label = QLabel("&Virtual Machines")
+        filter_label = QLabel("V&irtual Machines")
         filter_label.setBuddy(self.filter_edit)
         font = filter_label.font()
         font.setBold(True)
