@@ -132,3 +132,26 @@ def test_no_label_takes_the_alt_key_of_a_menu(demo_window: Any) -> None:
     assert {"v", "h"} <= set(menus)
     assert not set(labels) & set(menus), (labels, menus)
     assert len(labels) == len(set(labels)), labels
+
+
+def test_an_active_filter_says_how_many_vms_it_hides(demo_window: Any) -> None:
+    note = demo_window.filter_note
+    total = demo_window.proxy.sourceModel().rowCount()
+    assert note.isHidden()
+
+    demo_window.filter_edit.setText("winzz")
+
+    assert not note.isHidden()
+    assert f"Showing 0 of {total} VMs" in note.text() and "'winzz'" in note.text()
+
+
+def test_esc_in_the_filter_box_clears_it(demo_window: Any, qtbot: Any) -> None:
+    demo_window.filter_edit.setText("winzz")
+    demo_window.filter_edit.setFocus()
+    qtbot.waitUntil(demo_window.filter_edit.hasFocus, timeout=2_000)
+
+    qtbot.keyClick(demo_window.filter_edit, Qt.Key.Key_Escape)
+
+    assert demo_window.filter_edit.text() == ""
+    assert demo_window.proxy.rowCount() == demo_window.proxy.sourceModel().rowCount()
+    assert demo_window.filter_note.isHidden()

@@ -52,6 +52,7 @@ from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.status_line import ElidedLabel, StatusLine, StatusSubject, apply_holds
 from hvmem.gui.table_header import ColumnSizer, WindowVmProxy
+from hvmem.gui.vm_filter import FilterNote
 from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_help import UrlOpener, open_user_guide
@@ -168,8 +169,10 @@ class MainWindow(HostsMixin, QMainWindow):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 4, 0, 0)
         head = QHBoxLayout()
+        self.filter_note = FilterNote(self.proxy, self.filter_edit)
         head.addWidget(filter_label)
         head.addStretch(1)
+        head.addWidget(self.filter_note)
         head.addWidget(self.filter_edit)
         top_layout.addLayout(head)
         top_layout.addWidget(self.table)
