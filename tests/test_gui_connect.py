@@ -153,3 +153,24 @@ def test_connecting_to_an_open_host_picks_it_instead_of_adding_it_again(
     assert len(demo_window.hosts) == 2 and demo_window.hosts_pane.list.count() == 2
     assert demo_window.current_host is demo_window.hosts[1]
     assert "already open" in demo_window.status_line.text()
+
+
+def test_basic_is_not_called_https_only(demo_window: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+
+    label = dialog.auth_box.itemText(dialog.auth_box.findData("basic"))
+
+    assert "only" not in label and "loopback" in label
+
+
+def test_a_missing_user_name_says_to_tick_connect_as_another_user(
+        demo_window: Any, qtbot: Any) -> None:
+    dialog = make_dialog(qtbot, demo_window)
+    dialog.host_edit.setText("hv01")
+    dialog.auth_box.setCurrentIndex(dialog.auth_box.findData("ntlm"))
+    dialog.other_user.setChecked(False)
+
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+
+    assert "tick connect as another user" in dialog.problem.text().lower()
+    assert not dialog.connecting

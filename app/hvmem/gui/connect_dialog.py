@@ -60,11 +60,13 @@ from hvmem.hyperv.connect import (
 log = logging.getLogger("hvmem.gui")
 
 AUTH_CHOICES = (("ntlm", "NTLM (Windows account)"), ("kerberos", "Kerberos (domain)"),
-                ("basic", "Basic (HTTPS only)"), ("credssp", "CredSSP"),
+                ("basic", "Basic (HTTPS, or HTTP to loopback)"), ("credssp", "CredSSP"),
                 ("certificate", "Client certificate"))
 # The most lines of a failure shown at once; a longer one scrolls (all of it also
 # in the tooltip).
 PROBLEM_LINES = 6
+# Methods that sign in without a typed user name (the Kerberos ticket, the certificate).
+USER_NOT_NEEDED = frozenset({"kerberos", "certificate"})
 
 
 def choose_ca_file(parent: QWidget) -> str:
@@ -355,6 +357,7 @@ class ConnectDialog(QDialog):
             return
         try:
             host = self.saved_host()
+            self._check_user_given(host)
             typed = self.password_edit.text()
             host.to_target(typed).check()
         except HvmemError as error:
@@ -369,6 +372,14 @@ class ConnectDialog(QDialog):
                            lambda: self._connect(host, typed, remember),
                            self._on_connected,
                            lambda error: self._on_failed(error, host.url))
+
+    def _check_user_given(self, host: SavedHost) -> None:
+        # The user name field is greyed out while the box is unticked: say to tick it.
+        if host.user or host.auth in USER_NOT_NEEDED or self.other_user.isChecked():
+            return
+        method = self.auth_box.currentText().split(" (")[0]
+        raise HvmemError(ErrorKind.CONFIG, f"{method} authentication needs a user name",
+                         hint="Tick Connect as another user and enter a user name.")
 
     def _connect(self, host: SavedHost, typed: str, remember: bool) -> HostSession:
         # On a worker: the keyring and the first request may both take a while.
