@@ -32,6 +32,11 @@ def test_partial_offers_three_choices(demo_window: Any, qtbot: Any,
     assert asked.kind == "ask"
     assert [key for key, _label in asked.choices] == ["keep", "retry", "back"]
     assert "Before the change: Startup RAM 8192 MB" in asked.message.informative
+    # Part of it landed: weighed as a warning, not shown as a failure.
+    assert asked.message.severity == "warning"
+    # What to do next comes before Hyper-V's own text.
+    assert "The host did not have enough free memory: free some" in (
+        asked.message.informative)
 
 
 def test_go_back_applies_the_values_before(demo_window: Any, demo_host: Any, qtbot: Any,

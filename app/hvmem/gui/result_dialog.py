@@ -27,6 +27,11 @@ PARTIAL_CHOICES = (
     ("back", "&Go Back to Before"),
 )
 
+# Reasons hvmem derives from Hyper-V's ids that say what to do next; the others only
+# repeat Hyper-V's text, which the box shows anyway.
+ADVICE_RULES = frozenset(
+    {"host-free-memory", "guest-in-use", "guest-no-hot-add", "guest-no-hot-remove"})
+
 FIELD_LABELS = LABELS  # what each setting is called on the Memory page
 
 
@@ -99,7 +104,7 @@ def _reason(result: ApplyResult) -> str:
         # modify device 'Memory'."), the reason follows on the next lines. What to do
         # next (the reason hvmem derived from Hyper-V's ids) comes first.
         said = "Hyper-V says: " + " ".join(result.host_errors[0].message.split())
-        advice = [f.message for f in result.reasons if not f.rule.startswith("host-")]
+        advice = [f.message for f in result.reasons if f.rule in ADVICE_RULES]
         return "\n".join([*advice, said])
     if result.reasons:
         return "\n".join(f"[{f.rule}] {f.message}" for f in result.reasons)
@@ -148,7 +153,9 @@ def describe_result(result: ApplyResult, vm_name: str) -> ResultMessage:
     if result.outcome == "partial":
         lines.append("Keep what was achieved, try the same change again, or go back "
                      "to the values before the change.")
-    return ResultMessage(title, summary, "\n".join(lines), details, "error")
+    # Part of the change landed: a warning to weigh, not an error.
+    severity: Severity = "warning" if result.outcome == "partial" else "error"
+    return ResultMessage(title, summary, "\n".join(lines), details, severity)
 
 
 def _refused_summary(result: ApplyResult, vm_name: str) -> str:
