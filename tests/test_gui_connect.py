@@ -55,6 +55,8 @@ def test_connecting_adds_the_host_saves_it_and_keeps_the_password_in_the_keyring
 
     assert len(demo_window.hosts) == 2 and demo_window.hosts_pane.list.count() == 2
     assert demo_window.current_host is demo_window.hosts[1]
+    # The agent said it is simulated, so the window says so too.
+    assert demo_window.hosts[1].session.simulated is True
     [saved] = load_hosts()
     assert saved.url == demo_host.url and saved.user == demo_host.user
     assert dialog.credentials.stored == {(demo_host.user, demo_host.url):

@@ -390,14 +390,17 @@ class ConnectDialog(QDialog):
         target.check()
         client = self.client_factory(target)
         try:
+            # hello says whether the host is a simulated one (`hvmem sim serve`), which
+            # the window then says as it does for the demo host.
+            hello = client.hello()
             client.list()
         except BaseException:
             client.close()
             raise
         if remember:
             self.credentials.set(host.user, host.url, password)
-        return HostSession(client, client.name, simulated=False, closers=[client.close],
-                           url=target.url)
+        return HostSession(client, client.name, simulated=hello.simulated,
+                           closers=[client.close], url=target.url)
 
     def _on_connected(self, session: HostSession) -> None:
         self._set_connecting(False)
