@@ -11,6 +11,9 @@ dialog, with the host's text in its tooltip, and the dialog stays open to fix it
 An untrusted certificate opens the trust panel (`trust_panel.TrustPanel`) in the dialog:
 its fingerprint, and two choices that only fill the Trust fields for that host. Nothing
 connects again until the user presses Connect, and nothing ever skips the check.
+
+The dialog's widgets are built by `connect_form.ConnectFormMixin`; this module holds
+what they do: filling, checking, connecting and trusting.
 """
 
 from __future__ import annotations
@@ -19,38 +22,19 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QMargins, Qt, Signal
+from PySide6.QtCore import QMargins, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLayout,
-    QLineEdit,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QWidget
 
 from hvmem.errors import ErrorKind, HvmemError
+from hvmem.gui.connect_form import ConnectFormMixin
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
 from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.theme import message_style
-from hvmem.gui.trust_panel import TrustPanel
 from hvmem.hosts import CredentialStore, SavedHost, load_hosts, save_host
 from hvmem.hyperv.client import HostClient
 from hvmem.hyperv.connect import (
-    AGENT_MODES,
     HostTarget,
     normalise_fingerprint,
     open_client,
@@ -59,9 +43,6 @@ from hvmem.hyperv.connect import (
 
 log = logging.getLogger("hvmem.gui")
 
-AUTH_CHOICES = (("ntlm", "NTLM (Windows account)"), ("kerberos", "Kerberos (domain)"),
-                ("basic", "Basic (HTTPS, or HTTP to loopback)"), ("credssp", "CredSSP"),
-                ("certificate", "Client certificate"))
 # The most lines of a failure shown at once; a longer one scrolls (all of it also
 # in the tooltip).
 PROBLEM_LINES = 6
@@ -77,7 +58,7 @@ def choose_ca_file(parent: QWidget) -> str:
     return path
 
 
-class ConnectDialog(QDialog):
+class ConnectDialog(ConnectFormMixin, QDialog):
     """Asks where and how to connect, then connects off the GUI thread.
 
     Signals:
@@ -112,145 +93,7 @@ class ConnectDialog(QDialog):
         self._update_fields()
         self.host_edit.setFocus()
 
-    # --- building -----------------------------------------------------------------
-
-    def _build(self) -> None:
-        self.saved_box = QComboBox()
-        self.saved_box.addItem("(type a new address)")
-        for host in self.saved:
-            self.saved_box.addItem(f"{host.display_name} — {host.url}")
-        self.host_edit = QLineEdit()
-        self.host_edit.setPlaceholderText(
-            "hv01, hv01.lab.local or https://hv01:5986/wsman")
-        self.auth_box = QComboBox()
-        for key, label in AUTH_CHOICES:
-            self.auth_box.addItem(label, key)
-        where = QGroupBox("Computer")
-        form = QFormLayout(where)
-        form.addRow(self._label("&Saved hosts:", self.saved_box), self.saved_box)
-        form.addRow(self._label("&Host:", self.host_edit), self.host_edit)
-        form.addRow(self._label("&Authentication:", self.auth_box), self.auth_box)
-
-        self.other_user = QCheckBox("Connect as another &user")
-        self.user_edit = QLineEdit()
-        self.user_edit.setPlaceholderText("DOMAIN\\user or user@domain")
-        self.password_edit = QLineEdit()
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.remember = QCheckBox("&Remember the password in the system keyring")
-        self.keyring_note = QLabel()
-        self.keyring_note.setWordWrap(True)
-        who = QGroupBox("Account")
-        account = QFormLayout()
-        account.addRow(self.other_user)
-        account.addRow(self._label("User &name:", self.user_edit), self.user_edit)
-        account.addRow(self._label("&Password:", self.password_edit), self.password_edit)
-        account.addRow(self.remember)
-        # Outside the form: a form row does not give a wrapped label its height.
-        who_layout = QVBoxLayout(who)
-        who_layout.addLayout(account)
-        who_layout.addWidget(self.keyring_note)
-
-        self.ca_edit = QLineEdit()
-        self.ca_edit.setPlaceholderText("PEM file of CAs trusted for this host only")
-        self.fingerprint_edit = QLineEdit()
-        self.fingerprint_edit.setPlaceholderText("SHA-256 of this host's certificate")
-        self.unencrypted = QCheckBox("Allo&w Basic over plain HTTP (sends the password "
-                                     "unencrypted)")
-        self.browse_button = QPushButton("&Browse…")
-        self.browse_button.setAutoDefault(False)
-        self.browse_button.clicked.connect(self.pick_ca_file)
-        ca_row = QHBoxLayout()
-        ca_row.addWidget(self.ca_edit, 1)
-        ca_row.addWidget(self.browse_button)
-        trust = QGroupBox("Trust")
-        trust_form = QFormLayout(trust)
-        trust_form.addRow(self._label("CA &file:", self.ca_edit), ca_row)
-        trust_form.addRow(self._label("F&ingerprint:", self.fingerprint_edit),
-                          self.fingerprint_edit)
-        trust_form.addRow(self.unencrypted)
-
-        self.advanced = self._build_advanced()
-        self.save_box = QCheckBox("Sa&ve this host for next time")
-        self.save_box.setChecked(True)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem_area = self._build_problem_area(self.problem)
-        self.trust_panel = TrustPanel()
-        self.trust_panel.setVisible(False)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.connect_button = QPushButton("&Connect")
-        self.buttons.addButton(self.connect_button,
-                               QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
-        self.connect_button.setDefault(True)  # Enter connects
-        self.connect_button.clicked.connect(self.start_connect)
-        self.buttons.rejected.connect(self.reject)
-
-        # Why the dialog opened by itself (a saved host without a usable password).
-        self.reason = QLabel()
-        self.reason.setWordWrap(True)
-        self.reason.setVisible(False)
-
-        layout = QVBoxLayout(self)
-        # Wrapped notes need their height for the dialog's width; a minimum-size
-        # constraint makes the dialog grow to it instead of clipping them.
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
-        self.setMinimumWidth(460)
-        top: tuple[QWidget, ...] = (self.reason, where, who, trust, self.advanced,
-                                    self.save_box)
-        for widget in top:
-            layout.addWidget(widget)
-        layout.addStretch(1)  # spare height goes here, not into a folded group
-        for widget in (self.trust_panel, self.problem_area, self.buttons):
-            layout.addWidget(widget)
-
-    def _build_advanced(self) -> QGroupBox:
-        box = QGroupBox("Advanc&ed")
-        box.setCheckable(True)
-        box.setChecked(False)
-        self.agent_box = QComboBox()
-        self.agent_box.addItems(list(AGENT_MODES))
-        self.operation_spin = QSpinBox()
-        self.operation_spin.setRange(1, 3600)
-        self.operation_spin.setValue(20)
-        self.operation_spin.setSuffix(" s")
-        self.read_spin = QSpinBox()
-        self.read_spin.setRange(2, 3600)
-        self.read_spin.setValue(30)
-        self.read_spin.setSuffix(" s")
-        fields = QWidget()
-        form = QFormLayout(fields)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(self._label("A&gent mode:", self.agent_box), self.agent_box)
-        form.addRow(self._label("&Operation timeout:", self.operation_spin),
-                    self.operation_spin)
-        form.addRow(self._label("Rea&d timeout:", self.read_spin), self.read_spin)
-        outer = QVBoxLayout(box)
-        outer.addWidget(fields)
-        margins = outer.contentsMargins()
-
-        # Folded while unticked, so the dialog keeps its height for what matters now.
-        def fold(unfolded: bool) -> None:
-            box.setFlat(not unfolded)
-            fields.setVisible(unfolded)
-            outer.setContentsMargins(margins if unfolded else QMargins())
-            self._fit_height(shrink=not unfolded)
-
-        fold(False)
-        box.toggled.connect(fold)
-        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        return box
-
-    @staticmethod
-    def _build_problem_area(label: QLabel) -> QScrollArea:
-        # A long hint scrolls in a few lines instead of pushing the fields together.
-        area = QScrollArea()
-        area.setWidget(label)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QScrollArea.Shape.NoFrame)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        area.setVisible(False)
-        return area
+    # --- filling and showing -------------------------------------------------------
 
     def _show_problem_area(self, visible: bool) -> None:
         # The label's wrapped height is not counted by a minimum-size layout; the
@@ -267,12 +110,6 @@ class ConnectDialog(QDialog):
             most = self.problem.fontMetrics().lineSpacing() * PROBLEM_LINES + 8
             self.problem_area.setFixedHeight(min(max(wanted, 0), most) + 2)
         self._fit_height(shrink=not visible)
-
-    @staticmethod
-    def _label(text: str, buddy: QWidget) -> QLabel:
-        label = QLabel(text)
-        label.setBuddy(buddy)
-        return label
 
     def _update_fields(self) -> None:
         other = self.other_user.isChecked()
