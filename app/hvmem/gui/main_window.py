@@ -7,6 +7,10 @@ below, a status bar with the host's memory as a bar. Each host has its own sessi
 runner and poller (`HostView`), so one slow host never holds up another. The table
 refreshes in place, keeping selection, scroll position and sort order. Geometry,
 visible columns and the refresh interval (and its pause) are remembered.
+
+The window's parts live beside it: the VM table and its selection in `window_vms`, hosts
+in `window_hosts`, actions, menus and toolbar in `window_actions`, the user guide in
+`window_help`.
 """
 
 from __future__ import annotations
@@ -18,21 +22,9 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QSizePolicy,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QSizePolicy, QSplitter, QWidget
 
 from hvmem import __version__
 from hvmem.gui.actions_pane import ActionsPane
@@ -52,22 +44,16 @@ from hvmem.gui.settings_store import GuiSettings
 from hvmem.gui.startup import PasswordRequest
 from hvmem.gui.status_line import ElidedLabel, StatusLine, StatusSubject, apply_holds
 from hvmem.gui.table_header import ColumnSizer, WindowVmProxy
-from hvmem.gui.vm_filter import FilterNote
-from hvmem.gui.vm_table import COLUMN_INDEX, VM_ID_ROLE, VmTableModel
+from hvmem.gui.vm_table import VmTableModel
 from hvmem.gui.window_actions import ColumnChooser, WindowActions
 from hvmem.gui.window_help import UrlOpener, open_user_guide
 from hvmem.gui.window_hosts import HostsMixin
+from hvmem.gui.window_vms import VmAreaMixin
 from hvmem.controller import ApplyResult
 from hvmem.model import Inventory, VmSnapshot
 from hvmem.power import ACTIONS, Action
 
 log = logging.getLogger("hvmem.gui")
-
-# Widths of the empty table; its first rows fit them to what they show (`ColumnSizer`).
-_COLUMN_WIDTHS = (("Name", 120), ("State", 64), ("CPU Usage", 76),
-                  ("Assigned Memory", 118), ("Startup Memory", 112),
-                  ("Dynamic Memory", 112), ("Memory Demand", 112),
-                  ("Memory Status", 102), ("Uptime", 74), ("Status", 124))
 
 
 def format_clock(at: float) -> str:
@@ -75,21 +61,7 @@ def format_clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))
 
 
-class VmTableView(QTableView):
-    """The VM table's view: a VM that leaves the host takes its selection with it."""
-
-    def rowsAboutToBeRemoved(self, parent: QModelIndex | QPersistentModelIndex,
-                             start: int, end: int) -> None:
-        # In single selection, Qt makes the next row current and selected when the
-        # current one is removed, so Save or Shut Down (which ask nothing) would act on
-        # a VM the user never chose. Nothing is selected instead.
-        current = self.currentIndex()
-        if current.isValid() and not parent.isValid() and start <= current.row() <= end:
-            self.selectionModel().clear()
-        super().rowsAboutToBeRemoved(parent, start, end)
-
-
-class MainWindow(HostsMixin, QMainWindow):
+class MainWindow(HostsMixin, VmAreaMixin, QMainWindow):
     """The hosts' VMs, their memory, and the way into each VM's memory settings."""
 
     def __init__(self, session: HostSession | None = None, runner: Runner | None = None,
@@ -155,27 +127,7 @@ class MainWindow(HostsMixin, QMainWindow):
         for action in self.window_actions.power.values():
             self.actions_pane.add_vm_action(action)
 
-        self._build_table()
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
-        filter_label = QLabel("V&irtual Machines")
-        filter_label.setBuddy(self.filter_edit)
-        font = filter_label.font()
-        font.setBold(True)
-        filter_label.setFont(font)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 4, 0, 0)
-        head = QHBoxLayout()
-        self.filter_note = FilterNote(self.proxy, self.filter_edit)
-        head.addWidget(filter_label)
-        head.addStretch(1)
-        head.addWidget(self.filter_note)
-        head.addWidget(self.filter_edit)
-        top_layout.addLayout(head)
-        top_layout.addWidget(self.table)
+        top = self._build_vm_area()
 
         self.details = DetailsPane()
         self.centre = QSplitter(Qt.Orientation.Vertical)
@@ -192,29 +144,6 @@ class MainWindow(HostsMixin, QMainWindow):
             self.panes.setStretchFactor(self.panes.count() - 1, stretch)
         self.panes.setSizes([190, 1000, 170])
         self.setCentralWidget(self.panes)
-
-    def _build_table(self) -> None:
-        self.table = VmTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COLUMN_INDEX["Name"], Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        rows = self.table.verticalHeader()
-        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 10)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
-        for title, width in _COLUMN_WIDTHS:
-            self.table.setColumnWidth(COLUMN_INDEX[title], width)
-        self.table.doubleClicked.connect(self._on_double_click)
-        self.table.activated.connect(self._on_double_click)  # Enter on a row
-        self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
     def _build_status_bar(self) -> None:
         self.host_memory_label = HostMemoryBar()
@@ -309,49 +238,8 @@ class MainWindow(HostsMixin, QMainWindow):
 
     # --- selection and settings ---------------------------------------------------
 
-    def selected_vm(self) -> VmSnapshot | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        return self.model.vm(rows[0].data(VM_ID_ROLE))
-
-    def select_vm(self, vm_id: str) -> None:
-        """Select the row of `vm_id` (for tests and for keyboard users)."""
-        row = self.model.row_of(vm_id)
-        if row is None:
-            return
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        self.table.selectRow(index.row())
-
-    def _on_selection(self, _selected: QItemSelection,
-                      _deselected: QItemSelection) -> None:
-        self._show_selected()
-
-    def _show_selected(self) -> None:
-        vm = self.selected_vm()
-        host = self.current_host
-        samples = host.history.samples(vm.id) if vm is not None and host else []
-        now = (host.updated_at or 0.0) if host else 0.0
-        self.details.show_vm(vm, samples, now)
-        self.actions_pane.set_vm(vm.name if vm else "")
-        self.settings_action.setEnabled(vm is not None)
-        fit = self.power_actions.show_vm(vm, host)
-        self.details.show_note(fit.message if fit else "",
-                               "note" if fit is None or fit.fits else "warning")
-
     def _power(self, action: Action) -> None:
         self.power_actions.trigger(action)
-
-    def refresh_selection(self) -> None:
-        """Show the selected VM's figures and actions again (after a state change)."""
-        self._show_selected()
-
-    def _on_double_click(self, index: QModelIndex) -> None:
-        self.open_settings(index.data(VM_ID_ROLE))
-
-    def _focus_filter(self) -> None:
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
 
     def open_settings(self, vm_id: str | None = None) -> SettingsDialog | None:
         """Open (or raise) the settings window of `vm_id`, or of the selected VM."""
