@@ -13,7 +13,7 @@ import keyring.errors
 import pytest
 from keyring.backends import fail
 
-from hvmem import hosts
+from hvmem import hosts, paths
 from hvmem.cli import build_parser, main
 from hvmem.cli_commands import target_from_args
 from hvmem.errors import ErrorKind, HvmemError
@@ -52,7 +52,7 @@ class LockedKeyring(MemoryKeyring):
 
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(hosts.CONFIG_DIR_ENV, str(tmp_path / "config"))
+    monkeypatch.setenv(paths.CONFIG_DIR_ENV, str(tmp_path / "config"))
     return tmp_path / "config"
 
 

@@ -41,19 +41,13 @@ from hvmem.hyperv.connect import (
 
 log = logging.getLogger("hvmem.hosts")
 
-CONFIG_DIR_ENV = paths.CONFIG_DIR_ENV
 HOSTS_FILE = "hosts.json"
 KEYRING_SERVICE = "hvmem"
 _FORMAT_VERSION = 1
 
 
-def config_dir() -> Path:
-    """The folder of hvmem's settings: $HVMEM_CONFIG_DIR, else the user's config folder."""
-    return paths.config_dir()
-
-
 def hosts_path() -> Path:
-    return config_dir() / HOSTS_FILE
+    return paths.config_dir() / HOSTS_FILE
 
 
 def _config_error(summary: str, details: str = "", hint: str = "") -> HvmemError:

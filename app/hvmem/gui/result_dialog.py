@@ -32,8 +32,6 @@ PARTIAL_CHOICES = (
 ADVICE_RULES = frozenset(
     {"host-free-memory", "guest-in-use", "guest-no-hot-add", "guest-no-hot-remove"})
 
-FIELD_LABELS = LABELS  # what each setting is called on the Memory page
-
 
 @dataclass(frozen=True)
 class ResultMessage:
@@ -48,7 +46,7 @@ class ResultMessage:
 
 def setting_text(name: str, value: object) -> str:
     """One setting as the Memory page would say it: "Startup RAM 4,096 MB"."""
-    label = FIELD_LABELS.get(name, name)
+    label = LABELS.get(name, name)
     if isinstance(value, bool):
         return f"{label} {'on' if value else 'off'}"
     if name.endswith("_mb"):
@@ -188,7 +186,7 @@ def _moved_names(result: ApplyResult) -> tuple[str, ...]:
     asked ones when nothing differs or the VM was not read)."""
     if result.after is None:
         return result.asked
-    moved = tuple(name for name in FIELD_LABELS
+    moved = tuple(name for name in LABELS
                   if getattr(result.before, name) != getattr(result.after, name))
     return moved or result.asked
 
