@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -219,11 +219,6 @@ def _write(hosts: list[SavedHost]) -> None:
         raise _config_error(f"Could not save the hosts to {path}",
                             details=str(exc)) from exc
     log.info("saved %d host(s) to %s", len(hosts), path)
-
-
-def with_changes(host: SavedHost, **changes: Any) -> SavedHost:
-    """A copy of `host` with some settings changed, checked like a new one."""
-    return replace(host, **changes)
 
 
 def credential_key(user: str, url: str) -> str:

@@ -42,10 +42,6 @@ TARGET_STATES: dict[Action, str] = {"start": "Running", "stop": "Off",
 # States from which a start needs free memory (the others hold theirs already).
 STATES_NEEDING_MEMORY = frozenset({"Off", "Saved"})
 
-# Failures after which the action may or may not have reached Hyper-V.
-_TRANSPORT_KINDS = frozenset(
-    {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT, ErrorKind.WSMAN_FAULT, ErrorKind.AGENT}
-)
 
 
 @dataclass(frozen=True)
@@ -151,9 +147,7 @@ class PowerResult:
             "state_before": self.vm_before.state,
             "state_after": self.vm_after.state if self.vm_after else None,
             "host_class": self.host_class.value if self.host_class else None,
-            "host_errors": [{"message": r.message, "error_id": r.error_id,
-                             "category": r.category, "hresult": r.hresult}
-                            for r in self.host_errors],
+            "host_errors": [controller.record_to_json(r) for r in self.host_errors],
         }
 
 
@@ -242,7 +236,7 @@ def _explain(vm: VmSnapshot, action: Action,
 def _after_failed_call(client: HostClient, vm: VmSnapshot, action: Action,
                        exc: HvmemError) -> PowerResult:
     """The call failed outside Hyper-V: refused if it never ran, else read back once."""
-    if exc.kind not in _TRANSPORT_KINDS:
+    if exc.kind not in controller.TRANSPORT_KINDS:
         return PowerResult("refused", action, vm, None, error=exc,
                            host_errors=exc.records, host_class=host_class_of(exc.records))
 

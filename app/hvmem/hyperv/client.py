@@ -242,8 +242,7 @@ class HostClient:
                     f"{str(hello.is_admin).lower()} for this account, and Get-VM "
                     f"returned nothing. Hyper-V hides VMs from other accounts without an "
                     f"error.", host=self.name,
-            hint="Add the account to the host's Hyper-V Administrators group (then sign "
-                 "in again), or connect as an administrator of the host.")
+            hint=_AGENT_HINTS[ErrorKind.NO_RIGHTS])
 
     def _call(self, op: str, args: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         with self._lock:

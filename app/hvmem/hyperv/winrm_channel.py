@@ -28,15 +28,9 @@ from hvmem.hyperv.connect import HostTarget
 from hvmem.hyperv.protocol import encode_request
 from hvmem.hyperv.winrm_agent import CLEANUP_SECONDS, AgentSession, NoAnswerYet
 from hvmem.hyperv.winrm_errors import TRANSPORT_ERRORS, translate
-from hvmem.hyperv.winrm_transport import Deadline, build_protocol, check_extras
-
-__all__ = ["READ_ONLY_OPS", "WinrmChannel", "build_protocol"]
+from hvmem.hyperv.winrm_transport import Deadline, check_extras
 
 log = logging.getLogger("hvmem.host")
-
-# Requests that change nothing on the host, so asking them twice is harmless.
-READ_ONLY_OPS = frozenset({"hello", "list", "get_vm"})
-
 
 class WinrmChannel:
     """A `Channel` to one host's agent over WinRM; connects on the first call.
