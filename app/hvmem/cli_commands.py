@@ -28,6 +28,7 @@ from hvmem.hyperv.client import HostClient
 from hvmem.hyperv.connect import (
     AGENT_MODES,
     AUTH_METHODS,
+    PASSWORD_METHODS,
     HostTarget,
     is_loopback,
     open_client,
@@ -42,7 +43,6 @@ log = logging.getLogger("hvmem.cli")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL, EXIT_REJECTED = 0, 1, 2, 3, 4
 PASSWORD_ENV = "HVMEM_PASSWORD"
 # Auth methods that cannot work without a password.
-_NEEDS_PASSWORD = ("basic", "ntlm", "credssp")
 _EXIT_BY_OUTCOME = {"applied": EXIT_OK, "unchanged": EXIT_OK, "partial": EXIT_PARTIAL,
                     "rejected": EXIT_REJECTED}
 
@@ -278,7 +278,7 @@ def _password(auth: str, user: str, url: str) -> str:
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    if auth not in _NEEDS_PASSWORD:
+    if auth not in PASSWORD_METHODS:
         return ""
 
     store = CredentialStore()

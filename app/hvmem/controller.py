@@ -355,15 +355,21 @@ def _reading(vm: VmSnapshot) -> tuple[Any, ...]:
     return (vm.state, vm.memory, vm.assigned_mb)
 
 
+def value_of(vm: VmSnapshot, name: str, runtime_resize: bool) -> Any:
+    """The VM's value for setting `name`; for a runtime resize, Startup is what the VM
+    was given (assigned memory), since that is the memory it runs with."""
+    if name == "startup_mb" and runtime_resize:
+        return vm.assigned_mb
+    return getattr(vm.memory, name)
+
+
 def _classify(before: VmSnapshot, result: _Result, after: VmSnapshot | None) -> Outcome:
     """applied, partial or refused, from what the host has now against what was asked."""
     if after is None:
         return "unknown"
 
     def has(vm: VmSnapshot, name: str) -> Any:
-        if name == "startup_mb" and result.runtime:
-            return vm.assigned_mb
-        return getattr(vm.memory, name)
+        return value_of(vm, name, result.runtime)
 
     if all(has(after, n) == getattr(result.requested, n) for n in result.asked):
         return "applied"

@@ -59,6 +59,7 @@ def start_command() -> str:
     return command
 
 
+@cache
 def script_line() -> bytes:
     """The first line fed to the bootstrap: the agent script, base64 of its UTF-8."""
     return base64.b64encode(agent_source().encode("utf-8")) + b"\n"

@@ -19,6 +19,9 @@ from hvmem.hyperv.client import HostClient, Timeouts
 AuthMethod = Literal["basic", "ntlm", "kerberos", "credssp", "certificate"]
 AUTH_METHODS: tuple[AuthMethod, ...] = ("basic", "ntlm", "kerberos", "credssp",
                                         "certificate")
+# The methods that sign in with a user name and a password; Kerberos uses the ticket of
+# the signed-in user, certificate authentication a key file.
+PASSWORD_METHODS = frozenset({"basic", "ntlm", "credssp"})
 # How the agent runs on the host: one long-lived process fed line by line, one process
 # per request fed its request and then end of input, or the first that works.
 AgentMode = Literal["auto", "persistent", "per-request"]
@@ -193,7 +196,7 @@ class HostTarget:
             if not self.uses_tls or not self.cert_pem or not self.cert_key_pem:
                 raise _config_error("Certificate authentication needs https and both a "
                                     "certificate and a key file")
-        elif self.auth != "kerberos" and not self.user:
+        elif self.auth in PASSWORD_METHODS and not self.user:
             raise _config_error(f"{self.auth.upper()} authentication needs a user name",
                                 hint="Type DOMAIN\\user, user@domain or a local user.")
         if self.auth == "basic":
