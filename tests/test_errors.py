@@ -28,3 +28,11 @@ def test_records_are_classified_by_id_and_hresult_never_by_text() -> None:
     assert classify_record(negative) is HostErrorClass.OUT_OF_MEMORY
     assert classify_record(ErrorRecord("Out of memory")) is HostErrorClass.OTHER
 
+
+
+def test_the_full_text_says_each_part_once() -> None:
+    error = HvmemError(ErrorKind.AUTH, "The credentials were rejected", details="401",
+                       hint="Check the password.", host="hv01")
+
+    assert error.full_text() == ("hv01: The credentials were rejected\n\n401\n\n"
+                                 "Check the password.")

@@ -126,6 +126,10 @@ class HvmemError(Exception):
         named = not self.host or self.host.lower() in self.summary.lower()
         return self.summary if named else f"{self.host}: {self.summary}"
 
+    def full_text(self) -> str:
+        """Headline, the host's details and the hint, each once, for a tooltip or a log."""
+        return "\n\n".join(p for p in (self.headline(), self.details, self.hint) if p)
+
     def __str__(self) -> str:
         text = self.headline()
         return f"{text} ({self.hint})" if self.hint else text
