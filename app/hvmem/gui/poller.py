@@ -52,7 +52,6 @@ class HostPoller(QObject):
         self.runner = runner
         self.state = PollState.CONNECTING
         self.last_error: HvmemError | None = None
-        self.last_inventory: Inventory | None = None
         self._in_flight = False
         # Polls never overlap, so the one that answers is always the last started;
         # the window tells by these numbers whether a reading is newer than a message.
@@ -112,7 +111,6 @@ class HostPoller(QObject):
         self._in_flight = False
         if self.state is PollState.FAILING:
             log.info("%s answers again", self.client.name)
-        self.last_inventory = inventory
         self.answered_poll = self.polls_started
         self.last_error = None
         if self.state is not PollState.STOPPED:

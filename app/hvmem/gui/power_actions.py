@@ -106,7 +106,6 @@ class PowerActions(QObject):
         self.window = window
         self.actions = actions
         self.running: set[tuple[int, str]] = set()  # (id of the HostView, VM id)
-        self.last_fit: StartFit | None = None
 
     def show_vm(self, vm: VmSnapshot | None, host: HostView | None) -> StartFit | None:
         """Enable the actions `vm`'s state allows; return its start fit (or None)."""
@@ -118,7 +117,6 @@ class PowerActions(QObject):
         fit = fit_note(vm, figures)
         start = self.actions["start"]
         start.setToolTip(fit.message if fit else start.statusTip())
-        self.last_fit = fit
         return fit
 
     def trigger(self, action: Action) -> None:

@@ -44,9 +44,6 @@ class ElidedLabel(QLabel):
     def full_text(self) -> str:
         return self._full
 
-    def is_elided(self) -> bool:
-        return self.text() != self._full
-
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, hint.height())

@@ -182,10 +182,6 @@ class VmTableModel(QAbstractTableModel):
             return state_icon(row.vm.state)
         return None
 
-    def sort_key(self, row: int, column: int) -> Any:
-        """What the cell sorts by."""
-        return self._rows[row].keys[column]
-
     def sort_ranks(self, column: int) -> list[int]:
         """Each row's place when sorted by `column`, then by name, then by arrival.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from hvmem.errors import ErrorKind, HvmemError
+from hvmem.errors import ErrorKind
 from hvmem.gui.host_view import HostView
 from hvmem.gui.poller import PollState
 from hvmem.gui.runner import Runner
@@ -185,10 +185,6 @@ class HostsMixin:
         """Take a fresh inventory for the current host (as its poller would)."""
         assert self.current_host is not None
         self.current_host.take_inventory(inventory)
-
-    def on_poll_failed(self, error: HvmemError) -> None:
-        """A failed poll shows as the host's state, never as a box."""
-        self._show_poll_state()
 
     def ask_for_passwords(self, requests: list[PasswordRequest]) -> None:
         """Open Connect to Server for each saved host that needs a password, one after
