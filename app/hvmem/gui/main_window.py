@@ -90,7 +90,9 @@ class MainWindow(HostsMixin, VmAreaMixin, QMainWindow):
         self._shut_down = False
 
         self.proxy = WindowVmProxy(self)
-        self.proxy.setSourceModel(VmTableModel(self))
+        # One model with no rows, shown whenever no host is current (never one per pick).
+        self.empty_model = VmTableModel(self)
+        self.proxy.setSourceModel(self.empty_model)
         self.window_actions = WindowActions(self, {
             "connect": self.open_connect_dialog, "refresh": self.poller_refresh,
             "pause": self._toggle_pause, "disconnect": self.disconnect_current,

@@ -17,7 +17,6 @@ from hvmem.gui.host_view import HostView
 from hvmem.gui.poller import PollState
 from hvmem.gui.runner import Runner
 from hvmem.gui.session import HostSession
-from hvmem.gui.vm_table import VmTableModel
 from hvmem.model import Inventory
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from hvmem.gui.settings_store import GuiSettings
     from hvmem.gui.status_line import StatusLine
     from hvmem.gui.table_header import ColumnSizer
-    from hvmem.gui.vm_table import VmSortProxy
+    from hvmem.gui.vm_table import VmSortProxy, VmTableModel
     from hvmem.gui.window_actions import WindowActions
 
 log = logging.getLogger("hvmem.gui")
@@ -53,6 +52,7 @@ class HostsMixin:
         settings: GuiSettings
         hosts_pane: HostsPane
         proxy: VmSortProxy
+        empty_model: VmTableModel
         window_actions: WindowActions
         _closing: list[HostView]
         _password_requests: list[PasswordRequest]
@@ -177,8 +177,7 @@ class HostsMixin:
         if host is self.current_host:
             return
         self.current_host = host
-        empty = VmTableModel(self)  # type: ignore[arg-type]
-        self.proxy.setSourceModel(host.model if host else empty)
+        self.proxy.setSourceModel(host.model if host else self.empty_model)
         self._show_current()
 
     def on_inventory(self, inventory: Inventory) -> None:
