@@ -267,8 +267,9 @@ class MemoryPage(QWidget):
 
     def change(self) -> MemoryChange:
         """The edited fields that the VM's state allows, as one change."""
+        states = self._field_states()
         values = {name: self.value(name) for name in SETTING_FIELDS
-                  if name in self.edited and self._field_state(name).enabled}
+                  if name in self.edited and states[name].enabled}
         return MemoryChange(**values)
 
     def has_errors(self) -> bool:
@@ -336,11 +337,11 @@ class MemoryPage(QWidget):
         self.busy = busy
         self._apply_field_states()
 
-    def _field_state(self, name: str) -> rules.FieldState:
-        return rules.field_states(self.vm, dynamic=self.dynamic_box.isChecked())[name]
+    def _field_states(self) -> dict[str, rules.FieldState]:
+        return rules.field_states(self.vm, dynamic=self.dynamic_box.isChecked())
 
     def _apply_field_states(self) -> None:
-        states = rules.field_states(self.vm, dynamic=self.dynamic_box.isChecked())
+        states = self._field_states()
         reasons = {state.reason for state in states.values()}
         all_blocked = len(reasons) == 1 and not any(s.enabled for s in states.values())
         banner = next(iter(reasons)) if all_blocked else ""
