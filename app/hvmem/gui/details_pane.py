@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from hvmem.gui.memory_chart import MemoryChart, Sample
 from hvmem.gui.theme import message_style
-from hvmem.gui.vm_table import format_uptime
+from hvmem.gui.vm_table import format_uptime, live_text
 from hvmem.model import VmSnapshot
 from hvmem.units import format_mb
 
@@ -50,13 +50,6 @@ SUMMARY_ROWS = (
 NONE_TEXT = "—"
 
 
-def live_text(vm: VmSnapshot, text: str, value: int) -> str:
-    """`text`, or "—" for a zero live figure of an Off or Saved VM, which holds no
-    memory, CPU or uptime (the table leaves those cells empty; zeros would read as a
-    measurement)."""
-    return NONE_TEXT if value == 0 and vm.state in ("Off", "Saved") else text
-
-
 def memory_texts(vm: VmSnapshot) -> dict[str, str]:
     """The Memory tab's values for `vm`; DM-only figures read "—" on a static VM."""
     settings = vm.memory
@@ -66,8 +59,8 @@ def memory_texts(vm: VmSnapshot) -> dict[str, str]:
         "dynamic": "Enabled" if settings.dynamic else "Disabled",
         "minimum": format_mb(settings.minimum_mb) if settings.dynamic else dynamic_only,
         "maximum": format_mb(settings.maximum_mb) if settings.dynamic else dynamic_only,
-        "assigned": live_text(vm, format_mb(vm.assigned_mb), vm.assigned_mb),
-        "demand": live_text(vm, format_mb(vm.demand_mb), vm.demand_mb),
+        "assigned": live_text(vm, format_mb(vm.assigned_mb), vm.assigned_mb, NONE_TEXT),
+        "demand": live_text(vm, format_mb(vm.demand_mb), vm.demand_mb, NONE_TEXT),
         "status": vm.memory_status,
         "buffer": f"{settings.buffer_percent} %" if settings.dynamic else dynamic_only,
         "weight": f"{settings.weight} (0 = low, 100 = high)",
@@ -79,8 +72,8 @@ def summary_texts(vm: VmSnapshot) -> dict[str, str]:
         "state": vm.state,
         "generation": str(vm.generation),
         "version": vm.version,
-        "uptime": live_text(vm, format_uptime(vm.uptime_s), vm.uptime_s),
-        "cpu": live_text(vm, f"{vm.cpu_percent} %", vm.cpu_percent),
+        "uptime": live_text(vm, format_uptime(vm.uptime_s), vm.uptime_s, NONE_TEXT),
+        "cpu": live_text(vm, f"{vm.cpu_percent} %", vm.cpu_percent, NONE_TEXT),
         "vm_status": vm.status,
     }
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from hvmem import rules
 from hvmem.gui.theme import message_style
 from hvmem.model import SETTING_FIELDS, HostSnapshot, MemoryChange, VmSnapshot
+from hvmem.power import STATES_NEEDING_MEMORY
 from hvmem.units import format_mb, parse_size_mb
 
 log = logging.getLogger("hvmem.gui")
@@ -301,7 +302,7 @@ class MemoryPage(QWidget):
             elif not self.inputs[name].hasFocus():
                 self._write(name, host_value)
 
-        running = vm.state not in ("Off", "Saved")
+        running = vm.state not in STATES_NEEDING_MEMORY
         self.assigned_label.setText(
             f"Assigned now: {format_mb(vm.assigned_mb)}" if running else "")
         self.demand_label.setText(

@@ -31,6 +31,7 @@ from PySide6.QtCore import (
 
 from hvmem.gui.theme import state_icon
 from hvmem.model import Inventory, VmSnapshot
+from hvmem.power import STATES_NEEDING_MEMORY
 from hvmem.units import format_mb
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -57,10 +58,14 @@ def format_uptime(seconds: int) -> str:
     return f"{days}.{clock}" if days else clock
 
 
-def _live(vm: VmSnapshot, text: str, value: int) -> str:
-    # An Off or Saved VM has no assigned memory, CPU or uptime; Hyper-V Manager leaves
-    # those cells empty rather than showing zeros.
-    return "" if value == 0 and vm.state in ("Off", "Saved") else text
+def live_text(vm: VmSnapshot, text: str, value: int, none_text: str = "") -> str:
+    """`text`, or `none_text` for a zero live figure of a VM that holds no memory.
+
+    An Off or Saved VM has no assigned memory, CPU or uptime: Hyper-V Manager leaves
+    those table cells empty and the details pane shows "—", since zeros would read as
+    a measurement.
+    """
+    return none_text if value == 0 and vm.state in STATES_NEEDING_MEMORY else text
 
 
 @dataclass(frozen=True)
@@ -76,20 +81,21 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("Name", lambda vm: vm.name, lambda vm: vm.name.casefold()),
     Column("State", lambda vm: vm.state, lambda vm: vm.state.casefold()),
-    Column("CPU Usage", lambda vm: _live(vm, f"{vm.cpu_percent} %", vm.cpu_percent),
+    Column("CPU Usage", lambda vm: live_text(vm, f"{vm.cpu_percent} %", vm.cpu_percent),
            lambda vm: vm.cpu_percent, numeric=True),
     Column("Assigned Memory",
-           lambda vm: _live(vm, format_mb(vm.assigned_mb), vm.assigned_mb),
+           lambda vm: live_text(vm, format_mb(vm.assigned_mb), vm.assigned_mb),
            lambda vm: vm.assigned_mb, numeric=True),
     Column("Startup Memory", lambda vm: format_mb(vm.memory.startup_mb),
            lambda vm: vm.memory.startup_mb, numeric=True),
     Column("Dynamic Memory", lambda vm: "Enabled" if vm.memory.dynamic else "Disabled",
            lambda vm: int(vm.memory.dynamic)),
-    Column("Memory Demand", lambda vm: _live(vm, format_mb(vm.demand_mb), vm.demand_mb),
+    Column("Memory Demand",
+           lambda vm: live_text(vm, format_mb(vm.demand_mb), vm.demand_mb),
            lambda vm: vm.demand_mb, numeric=True),
     Column("Memory Status", lambda vm: vm.memory_status,
            lambda vm: vm.memory_status.casefold()),
-    Column("Uptime", lambda vm: _live(vm, format_uptime(vm.uptime_s), vm.uptime_s),
+    Column("Uptime", lambda vm: live_text(vm, format_uptime(vm.uptime_s), vm.uptime_s),
            lambda vm: vm.uptime_s, numeric=True),
     Column("Status", lambda vm: vm.status, lambda vm: vm.status.casefold()),
     Column("Configuration Version", lambda vm: vm.version, lambda vm: _version_key(vm)),
