@@ -75,11 +75,15 @@ class HostView(QObject):
             dialog.on_inventory(inventory)
         self.inventory_arrived.emit(inventory)
 
-    def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
-        """Stop polling, close its settings windows, wait at most `wait_ms` for its
-        running work (a hung host's call finishes on its worker, unheard)."""
+    def stop(self) -> None:
+        """Stop polling and close its settings windows, dropping their edits."""
         self.poller.stop()
         for dialog in list(self.dialogs.values()):
             dialog.discard_and_close()
+
+    def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
+        """Stop (see `stop`), then wait at most `wait_ms` for its running work (a hung
+        host's call finishes on its worker, unheard)."""
+        self.stop()
         if not self.runner.shutdown(wait_ms):
             log.info("work on %s still running at exit; not waited for", self.name)

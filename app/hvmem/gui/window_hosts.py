@@ -155,9 +155,7 @@ class HostsMixin:
         log.info("user disconnects from %s", host.name)
         row = self.hosts.index(host)
         self.hosts.remove(host)
-        host.poller.stop()
-        for dialog in list(host.dialogs.values()):
-            dialog.discard_and_close()
+        host.stop()
         self._closing.append(host)
         def closed(_outcome: object) -> None:
             self._closed(host)
