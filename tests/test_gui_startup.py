@@ -207,6 +207,9 @@ def test_hvmem_opens_saved_hosts_and_a_dead_one_shows_failed(
     assert seen["names"] == ["lab", "gone"]
     assert seen["lines"] == ["Connected", "Not responding"]
     assert "127.0.0.1" in seen["tip"]
+    # The hint is said once: str(error) already ends with it.
+    hint = seen["tip"].rsplit("\n\n", 1)[-1]
+    assert hint and seen["tip"].count(hint) == 1
     assert seen["rows"] == len(demo_host.sim_host.vms())
     assert fake_notifier.shown == []  # a failing host is a state, never a box
 

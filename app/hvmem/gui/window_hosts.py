@@ -224,8 +224,7 @@ class HostsMixin:
             # (F06); Refresh tries once more when the user has fixed the cause.
             log.info("%s: automatic refresh stopped after %s", host.name, error.kind)
             host.poller.pause()
-        reason = "\n\n".join(p for p in (str(error), error.details, error.hint)
-                             if p) if error else ""
+        reason = error.full_text() if error else ""
         self.hosts_pane.set_state(self.hosts.index(host), host.name, host.state, reason,
                                   host.session.simulated, error.kind if error else None)
         if host is self.current_host:
