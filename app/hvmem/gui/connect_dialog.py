@@ -35,6 +35,7 @@ from hvmem.gui.theme import message_style
 from hvmem.hosts import CredentialStore, SavedHost, load_hosts, save_host
 from hvmem.hyperv.client import HostClient
 from hvmem.hyperv.connect import (
+    PASSWORD_METHODS,
     HostTarget,
     normalise_fingerprint,
     open_client,
@@ -46,8 +47,6 @@ log = logging.getLogger("hvmem.gui")
 # The most lines of a failure shown at once; a longer one scrolls (all of it also
 # in the tooltip).
 PROBLEM_LINES = 6
-# Methods that sign in without a typed user name (the Kerberos ticket, the certificate).
-USER_NOT_NEEDED = frozenset({"kerberos", "certificate"})
 
 
 def choose_ca_file(parent: QWidget) -> str:
@@ -212,7 +211,7 @@ class ConnectDialog(ConnectFormMixin, QDialog):
 
     def _check_user_given(self, host: SavedHost) -> None:
         # The user name field is greyed out while the box is unticked: say to tick it.
-        if host.user or host.auth in USER_NOT_NEEDED or self.other_user.isChecked():
+        if host.user or host.auth not in PASSWORD_METHODS or self.other_user.isChecked():
             return
         method = self.auth_box.currentText().split(" (")[0]
         raise HvmemError(ErrorKind.CONFIG, f"{method} authentication needs a user name",

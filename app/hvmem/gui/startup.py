@@ -21,13 +21,9 @@ from dataclasses import dataclass, field
 from hvmem.errors import HvmemError
 from hvmem.gui.session import HostSession
 from hvmem.hosts import CredentialStore, SavedHost, load_hosts
-from hvmem.hyperv.connect import open_client
+from hvmem.hyperv.connect import PASSWORD_METHODS, open_client
 
 log = logging.getLogger("hvmem.gui")
-
-# Auth methods that cannot work without a password (as for `hvmem list`).
-NEEDS_PASSWORD = ("basic", "ntlm", "credssp")
-
 
 @dataclass(frozen=True)
 class PasswordRequest:
@@ -100,7 +96,7 @@ def open_saved_host(host: SavedHost,
                     credentials: CredentialStore) -> HostSession | PasswordRequest:
     """A session for `host` with its password from the keyring, or why one is needed."""
     password = ""
-    if host.auth in NEEDS_PASSWORD and host.user:
+    if host.auth in PASSWORD_METHODS and host.user:
         try:
             password = credentials.get(host.user, host.url) or ""
         except HvmemError as error:  # a locked or broken keyring
